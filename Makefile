@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test node-deps bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/activate
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/activate
+	$(BIN)/pip install -q -e '.[test]'
+
+# ical.js (Thunderbird's parser) for the feed tests, from the npm registry.
+node-deps:
+	@if command -v npm >/dev/null; then cd tests/js && npm ci --silent --no-audit --no-fund; \
+	else echo "npm not found: feed tests with ical.js will be skipped"; fi
+
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi practice demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (API under /api, OpenAPI at /api/openapi.json)"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install-test
+	@if [ -f tests/js/package.json ]; then $(MAKE) --no-print-directory node-deps; fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

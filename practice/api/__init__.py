@@ -1,0 +1,125 @@
+"""The JSON API under /api: blueprints, bearer authentication, JSON errors.
+
+Every error leaves as ``{"error": CODE, "message": TEXT, ...}``: our own
+``AppError`` hierarchy, werkzeug's HTTP errors (404, 405...) and webargs'
+validation failures (422 with one violation per field) alike.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..auth import user_from_bearer
+from ..errors import AppError, ValidationFailed
+from ..extensions import api, csrf, db
+from .fields import HHMM
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+              413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
+              429: "too_many_requests"}
+
+
+def _flatten(messages, prefix=""):
+    """webargs' nested error dict -> [(field path, message)]."""
+    out = []
+    if isinstance(messages, dict):
+        for key, val in messages.items():
+            if key in ("json", "query", "path", "form", "headers", "files") and not prefix:
+                out.extend(_flatten(val, ""))
+                continue
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(_flatten(val, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.extend((prefix or "_schema", m) for m in messages)
+    elif isinstance(messages, list):
+        for i, val in enumerate(messages):
+            out.extend(_flatten(val, f"{prefix}[{i}]"))
+    else:
+        out.append((prefix or "_schema", str(messages)))
+    return out
+
+
+def validation_error_from_webargs(messages) -> ValidationFailed:
+    violations = [{"rule": "schema", "plugin": None, "field": field, "message": msg}
+                  for field, msg in _flatten(messages)]
+    return ValidationFailed(violations, message="The request is not valid: " + "; ".join(
+        f"{v['field']}: {v['message']}" for v in violations))
+
+
+def json_error(err: AppError):
+    resp = jsonify(err.to_dict())
+    resp.status_code = err.status
+    return resp
+
+
+def _handle_http(err: HTTPException):
+    if err.code == 422:
+        messages = (getattr(err, "data", None) or {}).get("messages", {})
+        return json_error(validation_error_from_webargs(messages))
+    code = HTTP_CODES.get(err.code or 500, "error")
+    message = err.description or code
+    if err.code == 400 and "JSON" in str(getattr(err, "data", "") or message):
+        code = "malformed"
+    data = getattr(err, "data", None) or {}
+    if err.code == 400 and data.get("messages"):
+        message = "; ".join(m for _, m in _flatten(data["messages"]))
+        code = "malformed"
+    resp = jsonify({"error": code, "message": message})
+    resp.status_code = err.code or 500
+    if err.code == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+        resp.headers["Allow"] = ", ".join(err.valid_methods)
+    return resp
+
+
+def _handle_integrity(err: IntegrityError):
+    db.session.rollback()
+    log.warning("integrity error: %s", type(err.orig).__name__)
+    return jsonify({"error": "conflict",
+                    "message": "The change conflicts with existing data."}), 409
+
+
+def _handle_operational(err: OperationalError):
+    db.session.rollback()
+    log.error("database error: %s", type(err.orig).__name__)
+    return jsonify({"error": "unavailable",
+                    "message": "The database is busy; try again."}), 503
+
+
+def _handle_unexpected(err: Exception):
+    if isinstance(err, HTTPException):
+        return _handle_http(err)
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return jsonify({"error": "internal_error", "message": "Something went wrong."}), 500
+
+
+def init_api(app: Flask) -> None:
+    api.init_app(app)
+    api.register_field(HHMM, "string", None)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from . import accounts, directory
+
+    for module in (accounts, directory):
+        api.register_blueprint(module.blp)
+        csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
+
+    @app.before_request
+    def _bearer():
+        if request.path.startswith("/api/"):
+            g.api_user = user_from_bearer()
+
+    app.register_error_handler(AppError, json_error)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(OperationalError, _handle_operational)
+    app.register_error_handler(Exception, _handle_unexpected)
+

@@ -1,0 +1,109 @@
+"""Request and response schemas for the directory resources.
+
+Declared once: flask-smorest validates requests with them and apispec builds
+the OpenAPI document from them.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .common import list_schema
+from .fields import HHMM
+
+Name = lambda **kw: fields.Str(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
+
+
+class WorkingHoursSchema(Schema):
+    weekday = fields.Int(required=True, validate=validate.Range(min=0, max=6),
+                         metadata={"description": "Monday is 0"})
+    start = HHMM(required=True)
+    end = HHMM(required=True)
+
+
+class ClinicianSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = Name(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    active = fields.Bool()
+    modalities = fields.List(fields.Str(validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,49}$")),
+                             validate=validate.Length(max=50))
+    working_hours = fields.List(fields.Nested(WorkingHoursSchema), validate=validate.Length(max=70))
+
+
+class SiteSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = Name(required=True)
+    address = fields.Str(allow_none=True, validate=validate.Length(max=500))
+
+
+class RoomSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = Name(required=True)
+    site_id = fields.Int(allow_none=True, validate=validate.Range(min=1))
+    site_name = fields.Str(dump_only=True, attribute="site.name")
+    capacity = fields.Int(validate=validate.Range(min=1, max=500))
+    active = fields.Bool()
+    attributes = fields.List(fields.Str(validate=validate.Length(min=1, max=50)),
+                             validate=validate.Length(max=30))
+
+
+class ClientSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = Name(required=True)
+    date_of_birth = fields.Date(allow_none=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
+
+
+class ClosureSchema(Schema):
+    id = fields.Int(dump_only=True)
+    date = fields.Date(required=True)
+    reason = fields.Str(load_default="", validate=validate.Length(max=200))
+    site_id = fields.Int(allow_none=True, load_default=None, validate=validate.Range(min=1))
+
+
+class AbsenceSchema(Schema):
+    id = fields.Int(dump_only=True)
+    clinician_id = fields.Int(dump_only=True)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    reason = fields.Str(load_default="", validate=validate.Length(max=200))
+
+
+class TokenRequestSchema(Schema):
+    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.Str(required=True, validate=validate.Length(min=1, max=1024),
+                          load_only=True)
+
+
+class TokenSchema(Schema):
+    token = fields.Str(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Int()
+    at = fields.AwareDateTime()
+    user_id = fields.Int(allow_none=True)
+    action = fields.Str()
+    object_type = fields.Str()
+    object_id = fields.Int(allow_none=True)
+    details = fields.Dict()
+
+
+class AuditArgs(Schema):
+    object_type = fields.Str(validate=validate.Length(max=40))
+    object_id = fields.Int(validate=validate.Range(min=0, max=2**62))
+    user_id = fields.Int(validate=validate.Range(min=0, max=2**62))
+    action = fields.Str(validate=validate.Length(max=40))
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+ClinicianList = list_schema(ClinicianSchema, "ClinicianList")
+SiteList = list_schema(SiteSchema, "SiteList")
+RoomList = list_schema(RoomSchema, "RoomList")
+ClientList = list_schema(ClientSchema, "ClientList")
+ClosureList = list_schema(ClosureSchema, "ClosureList")
+AbsenceList = list_schema(AbsenceSchema, "AbsenceList")
+AuditList = list_schema(AuditEntrySchema, "AuditList")

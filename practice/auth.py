@@ -1,0 +1,97 @@
+"""Passwords (argon2id), bearer tokens and role checks.
+
+API requests authenticate with ``Authorization: Bearer <token>``; only the
+SHA-256 of a token is stored, so a leaked database holds no usable token.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from .db import utcnow
+from .errors import Forbidden, Unauthorized
+from .extensions import db, login_manager
+from .models import ApiToken, User
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# A real hash to verify against when the email is unknown, so the time taken
+# does not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and user.is_active
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token (256 random bits); returns the plain token once."""
+    plain = secrets.token_urlsafe(32)
+    hours = int(current_app.config["TOKEN_LIFETIME_HOURS"])
+    row = ApiToken(user_id=user.id, token_hash=hash_token(plain),
+                   expires_at=utcnow() + timedelta(hours=hours))
+    db.session.add(row)
+    return plain, row
+
+
+def user_from_bearer() -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))
+    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row.user
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def current_api_user() -> User:
+    user = getattr(g, "api_user", None)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def roles_required(*roles: str):
+    """View decorator: 401 without a valid token, 403 for other roles."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_api_user()
+            if user.role not in roles:
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+ANY_ROLE = ("admin", "front_desk", "clinician")

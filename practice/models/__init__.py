@@ -1,0 +1,15 @@
+"""The data model, one module per aggregate (SPEC section 1)."""
+from .audit import AuditEntry
+from .auth import ApiToken, User
+from .calendar import Absence, Closure
+from .courses import Course, CourseClient, CourseFlag, SessionParticipant, TherapySession
+from .feeds import FeedFetch, FeedToken
+from .people import Client, Clinician, ClinicianModality, WorkingHours
+from .practice import PracticeSettings, Room, Site
+
+__all__ = [
+    "Absence", "ApiToken", "AuditEntry", "Client", "Clinician", "ClinicianModality",
+    "Closure", "Course", "CourseClient", "CourseFlag", "FeedFetch", "FeedToken",
+    "PracticeSettings", "Room", "SessionParticipant", "Site", "TherapySession",
+    "User", "WorkingHours",
+]

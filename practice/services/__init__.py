@@ -1,0 +1,1 @@
+"""Use cases: one function each, validation + one transaction + audit row."""

@@ -1,0 +1,186 @@
+"""Use cases for the practice's directory: clinicians, rooms, sites, clients,
+closures and absences. Each writes its audit row in the same transaction."""
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from sqlalchemy import select
+
+from ..audit import record
+from ..errors import Conflict, NotFound, ValidationFailed, violation
+from ..extensions import db
+from ..models import (Absence, Client, Clinician, ClinicianModality, Closure, Room, Site,
+                      WorkingHours)
+
+
+def get_or_404(model, object_id: int, what: str):
+    obj = db.session.get(model, object_id) if 0 < object_id < 2**62 else None
+    if obj is None:
+        raise NotFound(f"{what} {object_id} does not exist.")
+    return obj
+
+
+def _check_working_hours(blocks: list[dict]) -> None:
+    problems = []
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for i, b in enumerate(blocks):
+        if b["start"] >= b["end"]:
+            problems.append(violation("working_hours.order", "start must be before end",
+                                      field=f"working_hours[{i}]"))
+            continue
+        by_day.setdefault(b["weekday"], []).append((b["start"], b["end"]))
+    for day, spans in by_day.items():
+        spans.sort()
+        for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                problems.append(violation(
+                    "working_hours.overlap", f"blocks on weekday {day} overlap",
+                    field="working_hours"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _apply_clinician(c: Clinician, data: dict[str, Any]) -> list[str]:
+    changed = []
+    for key in ("name", "email", "active"):
+        if key in data and getattr(c, key) != data[key]:
+            setattr(c, key, data[key])
+            changed.append(key)
+    if "working_hours" in data:
+        _check_working_hours(data["working_hours"])
+        c.working_hours = [WorkingHours(weekday=b["weekday"], start=b["start"], end=b["end"])
+                           for b in data["working_hours"]]
+        changed.append("working_hours")
+    if "modalities" in data:
+        c.modality_rows = [ClinicianModality(modality=m) for m in sorted(set(data["modalities"]))]
+        changed.append("modalities")
+    return changed
+
+
+def _unique_email(model, email: str, exclude_id: int | None = None) -> None:
+    q = select(model.id).where(db.func.lower(model.email) == email.lower())
+    if exclude_id is not None:
+        q = q.where(model.id != exclude_id)
+    if db.session.scalar(q) is not None:
+        raise Conflict("That email address is already in use.", field="email")
+
+
+def create_clinician(data: dict) -> Clinician:
+    _unique_email(Clinician, data["email"])
+    c = Clinician(active=True)
+    _apply_clinician(c, {"active": True, **data})
+    db.session.add(c)
+    db.session.flush()
+    record("create", "clinician", c.id, fields=sorted(data))
+    db.session.commit()
+    return c
+
+
+def update_clinician(c: Clinician, data: dict) -> Clinician:
+    if "email" in data:
+        _unique_email(Clinician, data["email"], c.id)
+    changed = _apply_clinician(c, data)
+    record("update", "clinician", c.id, fields=changed)
+    db.session.commit()
+    return c
+
+
+def create_site(data: dict) -> Site:
+    if db.session.scalar(select(Site.id).where(Site.name == data["name"])):
+        raise Conflict("A site with that name exists.", field="name")
+    s = Site(**data)
+    db.session.add(s)
+    db.session.flush()
+    record("create", "site", s.id, fields=sorted(data))
+    db.session.commit()
+    return s
+
+
+def default_site() -> Site:
+    site = db.session.scalar(select(Site).order_by(Site.id).limit(1))
+    if site is None:
+        site = Site(name="Main site")
+        db.session.add(site)
+        db.session.flush()
+        record("create", "site", site.id, fields=["name"])
+    return site
+
+
+def create_room(data: dict) -> Room:
+    data = dict(data)
+    if data.get("site_id") is None:
+        data["site_id"] = default_site().id
+    else:
+        get_or_404(Site, data["site_id"], "Site")
+    r = Room(active=True, capacity=1, attributes=[], **data)
+    db.session.add(r)
+    db.session.flush()
+    record("create", "room", r.id, fields=sorted(data))
+    db.session.commit()
+    return r
+
+
+def update_room(r: Room, data: dict) -> Room:
+    if "site_id" in data:
+        get_or_404(Site, data["site_id"], "Site")
+    changed = [k for k, v in data.items() if getattr(r, k) != v]
+    for k, v in data.items():
+        setattr(r, k, v)
+    record("update", "room", r.id, fields=changed)
+    db.session.commit()
+    return r
+
+
+def create_client(data: dict) -> Client:
+    c = Client(**data)
+    db.session.add(c)
+    db.session.flush()
+    record("create", "client", c.id, fields=sorted(data))
+    db.session.commit()
+    return c
+
+
+def update_client(c: Client, data: dict) -> Client:
+    changed = [k for k, v in data.items() if getattr(c, k) != v]
+    for k, v in data.items():
+        setattr(c, k, v)
+    record("update", "client", c.id, fields=changed)
+    db.session.commit()
+    return c
+
+
+def create_closure(data: dict) -> Closure:
+    if data.get("site_id") is not None:
+        get_or_404(Site, data["site_id"], "Site")
+    cl = Closure(**data)
+    db.session.add(cl)
+    db.session.flush()
+    record("create", "closure", cl.id, date=cl.date.isoformat(), site_id=cl.site_id)
+    db.session.commit()
+    return cl
+
+
+def delete_closure(cl: Closure) -> None:
+    record("delete", "closure", cl.id, date=cl.date.isoformat())
+    db.session.delete(cl)
+    db.session.commit()
+
+
+def create_absence(clinician: Clinician, data: dict) -> Absence:
+    if data["start_date"] > data["end_date"]:
+        raise ValidationFailed([violation("absence.order", "start_date must not be after end_date",
+                                          field="end_date")])
+    a = Absence(clinician_id=clinician.id, **data)
+    db.session.add(a)
+    db.session.flush()
+    record("create", "absence", a.id, clinician_id=clinician.id,
+           start_date=a.start_date.isoformat(), end_date=a.end_date.isoformat())
+    db.session.commit()
+    return a
+
+
+def delete_absence(a: Absence) -> None:
+    record("delete", "absence", a.id, clinician_id=a.clinician_id)
+    db.session.delete(a)
+    db.session.commit()
