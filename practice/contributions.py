@@ -75,6 +75,9 @@ class FlagSpec:
     message: str
     due_date: date | None = None
     plugin: str | None = None
+    # "all" staff; "clinical": treating clinician and admins; "clinician":
+    # the treating clinician only (crisis-related flags).
+    audience: Literal["all", "clinical", "clinician"] = "all"
 
 
 @dataclass(frozen=True)

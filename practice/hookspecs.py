@@ -170,9 +170,11 @@ def practice_close_status(course: Course, attended: int, outcome: str) -> str | 
 def practice_session_phase(course: Course, number: int, total: int) -> str | None:
     """Called when sessions are shown (API, feeds with ``full`` privacy).
 
-    :param number: the session's number within the course (1-based, or 0
-        for an engagement session).
-    :param total: the number of sessions the course now plans.
+    :param number: the session's position among the course's delivered or
+        scheduled (not cancelled) sessions, in time order, 1-based: a make-up
+        session takes the place of the one it makes up.
+    :param total: the number of sessions the course plans (``planned_sessions``,
+        raised by extensions).
     :return: a short phase label (``initial``, ``middle`` ...) or None;
         stops at first non-None result.
     """

@@ -219,6 +219,7 @@ def upgrade():
     sa.Column('code', sa.String(length=80), nullable=False),
     sa.Column('plugin', sa.String(length=50), nullable=True),
     sa.Column('severity', sa.String(length=10), nullable=False),
+    sa.Column('audience', sa.String(length=10), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('raised_at', sa.DateTime(timezone=True), nullable=False),

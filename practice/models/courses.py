@@ -144,6 +144,9 @@ class CourseFlag(db.Model):
     code: Mapped[str] = mapped_column(String(80))
     plugin: Mapped[str | None] = mapped_column(String(50))
     severity: Mapped[str] = mapped_column(String(10))
+    # Who may see it: "all" staff, "clinical" (treating clinician and admins)
+    # or "clinician" (the treating clinician only, e.g. a safety review).
+    audience: Mapped[str] = mapped_column(String(10), default="all")
     message: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,8 +47,9 @@ def refresh_course_flags(course: Course, today: date | None = None) -> list[Cour
         row = open_rows.get(key)
         if row is None:
             course.flags.append(CourseFlag(code=spec.code, plugin=key[0], severity=spec.severity,
-                                           message=spec.message, due_date=spec.due_date,
-                                           raised_at=now, updated_at=now))
+                                           audience=spec.audience, message=spec.message,
+                                           due_date=spec.due_date, raised_at=now,
+                                           updated_at=now))
         elif (row.severity, row.message, row.due_date) != (spec.severity, spec.message,
                                                            spec.due_date):
             row.severity, row.message, row.due_date = spec.severity, spec.message, spec.due_date
