@@ -10,7 +10,9 @@ __version__ = "0.1.0"
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, plugins, API, feeds, web, CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH (absolute) moves instance/ elsewhere: tests, packaged installs.
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=(config or {}).get("INSTANCE_PATH"))
 
     # 1. Settings: defaults < instance/config.py < environment < ``config``.
     from .config import load_config

@@ -41,6 +41,8 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JSON_SORT_KEYS": False,
+    # No JSON body the API accepts comes near this; bigger ones get a 413.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
 }
 
 
