@@ -89,3 +89,16 @@ def violation(rule: str, message: str, *, field: str | None = None,
         v["field"] = field
     v.update(extra)
     return v
+
+
+class Malformed(BadRequest):
+    """400: the body cannot be parsed (not JSON, invalid UTF-8...)."""
+
+    code = "malformed"
+
+
+class UnsupportedMediaType(AppError):
+    """415: a request body that is not JSON."""
+
+    status = 415
+    code = "unsupported_media_type"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import user_from_bearer
-from ..errors import AppError, ValidationFailed
+from ..errors import AppError, Malformed, UnsupportedMediaType, ValidationFailed, violation
 from ..extensions import api, csrf, db
 from .fields import HHMM
 
@@ -77,11 +77,82 @@ def _handle_http(err: HTTPException):
     return resp
 
 
+def _bad_text(value: str) -> bool:
+    """NUL (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find_bad_text(value, path: str = "") -> str | None:
+    """The path of the first string (or key) in a JSON value with bad text."""
+    if isinstance(value, str):
+        return (path or "_schema") if _bad_text(value) else None
+    if isinstance(value, dict):
+        for key, val in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if _bad_text(str(key)):
+                return path or "_schema"
+            found = _find_bad_text(val, sub)
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, val in enumerate(value):
+            found = _find_bad_text(val, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+def check_request_input() -> None:
+    """Refuse, before any view runs, input no schema can be trusted with.
+
+    A body that is not JSON would otherwise read as "no fields given", and
+    text with NUL characters or lone surrogates would reach the database
+    driver and fail there (a 500) instead of answering 422.
+    """
+    for key, val in request.args.items(multi=True):
+        if _bad_text(key) or _bad_text(val):
+            raise ValidationFailed([violation(
+                "schema", "Text may not contain NUL characters.",
+                field="_query" if _bad_text(key) else key)])
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if not request.content_length and not request.get_data(cache=True):
+        return  # an empty body: the schema says what is missing
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with 'Content-Type: application/json' "
+            f"(got {request.mimetype or 'no content type'!r}).")
+    body = request.get_json(silent=True)
+    if body is None and request.get_data(cache=True).strip() != b"null":
+        raise Malformed("The body is not valid JSON.")
+    field = _find_bad_text(body)
+    if field:
+        raise ValidationFailed([violation(
+            "schema", "Text may not contain NUL characters or unpaired surrogates.",
+            field=field)])
+
+
 def _handle_integrity(err: IntegrityError):
     db.session.rollback()
     log.warning("integrity error: %s", type(err.orig).__name__)
     return jsonify({"error": "conflict",
                     "message": "The change conflicts with existing data."}), 409
+
+
+def _handle_data_error(err: DataError):
+    # A value the database cannot store (out of range, bad text): bad input
+    # the schemas missed. Refuse it as such rather than answering 500.
+    db.session.rollback()
+    log.warning("database refused a value: %s", type(err.orig).__name__)
+    return jsonify({"error": "validation_error",
+                    "message": "A value is out of the range the database can store.",
+                    "violations": []}), 422
 
 
 def _handle_operational(err: OperationalError):
@@ -106,20 +177,22 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
 
-    from . import accounts, directory
+    from . import accounts, courses, directory
 
-    for module in (accounts, directory):
+    for module in (accounts, directory, courses):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
 
     @app.before_request
     def _bearer():
         if request.path.startswith("/api/"):
+            check_request_input()
             g.api_user = user_from_bearer()
 
     app.register_error_handler(AppError, json_error)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OperationalError, _handle_operational)
     app.register_error_handler(Exception, _handle_unexpected)
 

@@ -1,0 +1,201 @@
+"""Schemas for courses, sessions and availability (validation + OpenAPI)."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .fields import HHMM
+
+Id = lambda **kw: fields.Int(validate=validate.Range(min=1, max=2**62), **kw)  # noqa: E731
+
+
+class OverrideSchema(Schema):
+    number = fields.Int(required=True, validate=validate.Range(min=1, max=104))
+    room_id = Id()
+    start_time = HHMM()
+    date = fields.Date()
+
+
+class BookingSchema(Schema):
+    client_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
+    clinician_id = Id(required=True)
+    room_id = Id(required=True)
+    modality = fields.Str(load_default="general", validate=validate.Length(min=1, max=50))
+    first_date = fields.Date(required=True)
+    start_time = HHMM(required=True)
+    duration_minutes = fields.Int(validate=validate.Range(min=10, max=240))
+    session_count = fields.Int(validate=validate.Range(min=1, max=104))
+    interval_weeks = fields.Int(validate=validate.Range(min=1, max=8))
+    overrides = fields.List(fields.Nested(OverrideSchema), validate=validate.Length(max=104))
+    intake = fields.Dict()
+    label = fields.Str(validate=validate.Length(max=200))
+    dry_run = fields.Bool(load_default=False)
+
+
+class AttendanceOut(Schema):
+    client_id = fields.Int()
+    status = fields.Str(allow_none=True)
+
+
+class SessionOut(Schema):
+    id = fields.Int()
+    number = fields.Int()
+    starts_at = fields.Str(metadata={"format": "date-time"})
+    ends_at = fields.Str(metadata={"format": "date-time"})
+    room_id = fields.Int()
+    status = fields.Str()
+    phase = fields.Str(allow_none=True)
+    position = fields.Int(allow_none=True)
+    label = fields.Str(allow_none=True)
+    is_make_up = fields.Bool()
+    cancelled_by = fields.Str(allow_none=True)
+    cancel_reason = fields.Str(allow_none=True)
+    attendance = fields.List(fields.Nested(AttendanceOut))
+
+
+class FlagOut(Schema):
+    id = fields.Int()
+    course_id = fields.Int()
+    code = fields.Str()
+    plugin = fields.Str(allow_none=True)
+    severity = fields.Str()
+    message = fields.Str()
+    due_date = fields.Str(allow_none=True)
+    raised_at = fields.Str()
+
+
+class ProgressOut(Schema):
+    attended = fields.Int()
+    delivered = fields.Int()
+    remaining = fields.Int()
+    planned = fields.Int()
+    current = fields.Int()
+    label = fields.Str()
+
+
+class CourseOut(Schema):
+    id = fields.Int()
+    client_ids = fields.List(fields.Int())
+    clinician_id = fields.Int()
+    room_id = fields.Int()
+    modality = fields.Str()
+    modality_enabled = fields.Bool()
+    label = fields.Str(allow_none=True)
+    status = fields.Str()
+    outcome = fields.Str(allow_none=True)
+    close_reason = fields.Str(allow_none=True)
+    planned_sessions = fields.Int()
+    weekday = fields.Int()
+    start_time = fields.Str()
+    duration_minutes = fields.Int()
+    interval_weeks = fields.Int()
+    first_date = fields.Str()
+    timezone = fields.Str()
+    progress = fields.Nested(ProgressOut)
+    flags = fields.List(fields.Nested(FlagOut))
+    sessions = fields.List(fields.Nested(SessionOut))
+    # Present on the answers of changes:
+    skipped = fields.List(fields.Dict())
+    warnings = fields.List(fields.Dict())
+    make_up = fields.Dict(allow_none=True)
+    added = fields.List(fields.Int())
+
+
+class PreviewOut(Schema):
+    dry_run = fields.Bool()
+    ok = fields.Bool()
+    sessions = fields.List(fields.Dict())
+    skipped = fields.List(fields.Dict())
+    conflicts = fields.List(fields.Dict())
+    warnings = fields.List(fields.Dict())
+    violations = fields.List(fields.Dict())
+
+
+class CourseList(Schema):
+    items = fields.List(fields.Nested(CourseOut))
+    total = fields.Int()
+
+
+class CourseListArgs(Schema):
+    clinician_id = Id()
+    client_id = Id()
+    status = fields.Str(validate=validate.OneOf(["active", "completed", "ended_early"]))
+    modality = fields.Str(validate=validate.Length(max=50))
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class RescheduleSchema(Schema):
+    starts_at = fields.AwareDateTime()
+    date = fields.Date()
+    start_time = HHMM()
+    room_id = Id()
+    scope = fields.Str(load_default="this", validate=validate.OneOf(["this", "following"]))
+
+    @validates_schema
+    def _when(self, data, **kwargs):
+        has_instant = "starts_at" in data
+        has_local = "date" in data and "start_time" in data
+        if has_instant == has_local:
+            raise ValidationError("Give either starts_at, or date and start_time.",
+                                  field_name="starts_at")
+
+
+class CancelSchema(Schema):
+    by = fields.Str(required=True, validate=validate.OneOf(["client", "practice"]))
+    reason = fields.Str(validate=validate.Length(max=1000))
+    make_up = fields.Bool()
+
+
+class AttendanceSchema(Schema):
+    status = fields.Str(required=True, validate=validate.OneOf(["attended", "no_show"]))
+    client_id = Id()
+    make_up = fields.Bool()
+
+
+class ExtendSchema(Schema):
+    sessions = fields.Int(required=True, validate=validate.Range(min=1, max=52))
+    reason = fields.Str(validate=validate.Length(min=1, max=1000))
+
+
+class CloseSchema(Schema):
+    outcome = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.Str(validate=validate.Length(max=1000))
+
+
+class AvailabilityArgs(Schema):
+    clinician_id = Id()
+    modality = fields.Str(validate=validate.Length(min=1, max=50))
+    weeks = fields.Int(required=True, validate=validate.Range(min=1, max=104))
+    duration_minutes = fields.Int(required=True, validate=validate.Range(min=10, max=240))
+    date_from = fields.Date(required=True, data_key="from")
+    weekday = fields.Int(validate=validate.Range(min=0, max=6))
+    earliest = HHMM()
+    latest = HHMM()
+    min_capacity = fields.Int(load_default=1, validate=validate.Range(min=1, max=500))
+    interval_weeks = fields.Int(load_default=1, validate=validate.Range(min=1, max=8))
+    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _who(self, data, **kwargs):
+        if ("clinician_id" in data) == ("modality" in data):
+            raise ValidationError("Give either clinician_id or modality.",
+                                  field_name="clinician_id")
+        if "earliest" in data and "latest" in data and data["earliest"] >= data["latest"]:
+            raise ValidationError("earliest must be before latest.", field_name="latest")
+
+
+class SlotOut(Schema):
+    clinician_id = fields.Int()
+    room_id = fields.Int()
+    weekday = fields.Int()
+    start_time = fields.Str()
+    end_time = fields.Str()
+    first_date = fields.Str()
+    dates = fields.List(fields.Str())
+    skipped_weeks = fields.Int()
+
+
+class AvailabilityOut(Schema):
+    slots = fields.List(fields.Nested(SlotOut))

@@ -1,0 +1,185 @@
+"""Courses, their sessions and the availability search (thin views)."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from ..auth import ANY_ROLE, current_api_user, roles_required
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Course, CourseClient, TherapySession
+from ..services import course_changes as changes
+from ..services.availability import find_slots
+from ..services.booking import book_course
+from ..services.calendar import practice_zone
+from ..services.course_view import course_dict
+from .course_schemas import (AttendanceSchema, AvailabilityArgs, AvailabilityOut, BookingSchema,
+                             CancelSchema, CloseSchema, CourseList, CourseListArgs, CourseOut,
+                             ExtendSchema, PreviewOut, RescheduleSchema)
+
+blp = Blueprint("courses", __name__, url_prefix="/api",
+                description="Courses, sessions and availability")
+
+STAFF = ("admin", "front_desk")
+
+
+def visible_course(course_id: int) -> Course:
+    """The course, if the caller may see it (clinicians: their own only)."""
+    user = current_api_user()
+    course = db.session.get(Course, course_id) if 0 < course_id < 2**62 else None
+    if course is None or (user.role == "clinician" and course.clinician_id != user.clinician_id):
+        raise NotFound(f"Course {course_id} does not exist.")
+    return course
+
+
+def _show(course: Course, **extra) -> dict:
+    d = course_dict(course, current_api_user(), practice_zone())
+    d.update(extra)
+    return d
+
+
+@blp.route("/courses")
+class Courses(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(CourseListArgs, location="query")
+    @blp.response(200, CourseList)
+    def get(self, args):
+        """List courses, filtered by clinician, client, status, modality or dates."""
+        user = current_api_user()
+        q = select(Course).order_by(Course.id)
+        if user.role == "clinician":
+            q = q.where(Course.clinician_id == (user.clinician_id or 0))
+        if args.get("clinician_id"):
+            q = q.where(Course.clinician_id == args["clinician_id"])
+        if args.get("client_id"):
+            q = q.where(Course.id.in_(select(CourseClient.course_id)
+                                      .where(CourseClient.client_id == args["client_id"])))
+        for key in ("status", "modality"):
+            if args.get(key):
+                q = q.where(getattr(Course, key) == args[key])
+        if args.get("date_from") or args.get("date_to"):
+            span = select(TherapySession.course_id).group_by(TherapySession.course_id)
+            zone = practice_zone()
+            from ..scheduling.timeutil import local_instant, from_minutes
+            from datetime import timedelta
+            if args.get("date_from"):
+                lo = local_instant(args["date_from"], from_minutes(0), zone)
+                span = span.having(func.max(TherapySession.ends_at) > lo)
+            if args.get("date_to"):
+                hi = local_instant(args["date_to"] + timedelta(days=1), from_minutes(0), zone)
+                span = span.having(func.min(TherapySession.starts_at) < hi)
+            q = q.where(Course.id.in_(span))
+        total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+        items = db.session.scalars(q.limit(args["limit"]).offset(args["offset"])).unique().all()
+        zone = practice_zone()
+        return {"items": [course_dict(c, user, zone, with_sessions=False) for c in items],
+                "total": total}
+
+    @roles_required(*STAFF)
+    @blp.arguments(BookingSchema)
+    @blp.response(201, CourseOut)
+    @blp.alt_response(200, schema=PreviewOut, description="dry_run: the would-be series")
+    def post(self, data):
+        """Book a course and its whole series (all or nothing), or preview it."""
+        if data.get("dry_run"):
+            # A Response passes flask-smorest's serialiser untouched.
+            return jsonify(PreviewOut().dump(book_course(data, dry_run=True)))
+        result = book_course(data)
+        return _show(result["course"], skipped=result["skipped"], warnings=result["warnings"])
+
+
+@blp.route("/courses/<int:course_id>")
+class CourseItem(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.response(200, CourseOut)
+    def get(self, course_id):
+        """A course with its sessions ("session k of N", phase) and open flags."""
+        return _show(visible_course(course_id))
+
+
+def _changer(course_id: int) -> Course:
+    user = current_api_user()
+    course = visible_course(course_id)
+    if user.role not in (*STAFF, "clinician"):
+        raise NotFound(f"Course {course_id} does not exist.")
+    return course
+
+
+@blp.route("/courses/<int:course_id>/sessions/<int:number>/reschedule")
+class Reschedule(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, CourseOut)
+    def post(self, data, course_id, number):
+        """Move one session, or it and the following ones (``scope``)."""
+        course = _changer(course_id)
+        changes.reschedule(course, number, data)
+        return _show(course)
+
+
+@blp.route("/courses/<int:course_id>/sessions/<int:number>/cancel")
+class Cancel(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, CourseOut)
+    def post(self, data, course_id, number):
+        """Cancel a session (kept, with who and why); optionally append a make-up."""
+        course = _changer(course_id)
+        result = changes.cancel(course, number, data, current_api_user().id)
+        return _show(course, make_up=_make_up(result))
+
+
+@blp.route("/courses/<int:course_id>/sessions/<int:number>/attendance")
+class Attendance(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(AttendanceSchema)
+    @blp.response(200, CourseOut)
+    def post(self, data, course_id, number):
+        """Record attendance (``attended`` | ``no_show``), per client in a group."""
+        course = _changer(course_id)
+        result = changes.record_attendance(course, number, data)
+        return _show(course, make_up=_make_up(result))
+
+
+def _make_up(result: dict):
+    m = result.get("make_up")
+    if not m:
+        return None
+    return {"number": m["number"], "starts_at": m["starts_at"].astimezone(practice_zone()).isoformat(),
+            "skipped": m["skipped"]}
+
+
+@blp.route("/courses/<int:course_id>/extend")
+class Extend(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(ExtendSchema)
+    @blp.response(200, CourseOut)
+    def post(self, data, course_id):
+        """Add k sessions at the end of the series."""
+        course = _changer(course_id)
+        result = changes.extend(course, data)
+        return _show(course, added=result["added"], skipped=result["skipped"])
+
+
+@blp.route("/courses/<int:course_id>/close")
+class Close(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(CloseSchema)
+    @blp.response(200, CourseOut)
+    def post(self, data, course_id):
+        """Close a course early (``outcome``, ``reason``); remaining sessions are cancelled."""
+        course = _changer(course_id)
+        changes.close_course(course, data)
+        return _show(course)
+
+
+@blp.route("/availability")
+class Availability(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(AvailabilityArgs, location="query")
+    @blp.response(200, AvailabilityOut)
+    def get(self, args):
+        """Weekly slots where a clinician and one room are free for every week."""
+        return {"slots": find_slots(args)}

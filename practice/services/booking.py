@@ -1,0 +1,248 @@
+"""Book a course and its whole series, all or nothing (``POST /api/courses``).
+
+Order of work, inside one transaction: load and check the people and room,
+ask the modality and its plugin, expand the series in the practice's zone,
+look for conflicts, then write; the database's overlap guards catch any race
+and the answer is the same 409.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import record
+from ..contributions import BookingDraft
+from ..db import utcnow
+from ..errors import Conflict, NotFound, RuleViolation, violation
+from ..extensions import db
+from ..models import (Client, Clinician, Course, CourseClient, Room, SessionParticipant,
+                      TherapySession)
+from ..scheduling.series import SeriesTooLong, expand_series
+from ..scheduling.timeutil import NonexistentLocalTime, minutes
+from .calendar import Blocker, practice_zone
+from .conflicts import Proposed, find_conflicts
+from .flags import refresh_course_flags
+from .modalities import core_bounds_violations, get_modality, run_checks
+
+
+def new_uid() -> str:
+    """A feed UID: random, stable, no personal data."""
+    return f"{uuid.uuid4()}@practice"
+
+
+def is_overlap_error(err: IntegrityError) -> bool:
+    text = str(getattr(err, "orig", err)).lower()
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    return code == "23P01" or "overlap:" in text or "ex_sessions" in text or \
+        "ex_participants" in text
+
+
+def make_session(course: Course, number: int, starts_at: datetime, ends_at: datetime,
+                 room_id: int, client_ids: list[int], is_make_up: bool = False) -> TherapySession:
+    now = utcnow()
+    s = TherapySession(number=number, clinician_id=course.clinician_id,
+                       room_id=room_id, starts_at=starts_at, ends_at=ends_at,
+                       status="scheduled", is_make_up=is_make_up, uid=new_uid(), sequence=0,
+                       created_at=now, updated_at=now)
+    s.participants = [SessionParticipant(client_id=cid, starts_at=starts_at, ends_at=ends_at,
+                                         active=True) for cid in client_ids]
+    course.sessions.append(s)
+    return s
+
+
+def working_hours_warnings(clinician: Clinician, occurrences, zone: ZoneInfo) -> list[dict]:
+    out = []
+    for o in occurrences:
+        local_start = o.starts_at.astimezone(zone)
+        local_end = o.ends_at.astimezone(zone)
+        s, e = minutes(local_start.time()), minutes(local_end.time()) or 1440
+        ok = any(wh.weekday == local_start.weekday() and minutes(wh.start) <= s
+                 and e <= minutes(wh.end) for wh in clinician.working_hours)
+        if not ok:
+            out.append({"rule": "clinician.working_hours", "plugin": None,
+                        "message": f"Session {o.number} on {local_start.date().isoformat()} is "
+                                   "outside the clinician's working hours.", "number": o.number})
+    return out
+
+
+def _load(model, ids: list[int], what: str):
+    found = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"{what} {', '.join(map(str, missing))} does not exist.",
+                       missing_ids=missing)
+    return [found[i] for i in ids]
+
+
+def book_course(data: dict, *, dry_run: bool = False) -> dict:
+    """Book (or preview) a course. Returns the answer's body parts.
+
+    Raises NotFound (unknown ids), RuleViolation (422) and Conflict (409);
+    a dry run returns conflicts and violations instead of raising them.
+    """
+    zone = practice_zone()
+    client_ids = list(dict.fromkeys(data["client_ids"]))
+    clinician = _load(Clinician, [data["clinician_id"]], "Clinician")[0]
+    room = _load(Room, [data["room_id"]], "Room")[0]
+    _load(Client, client_ids, "Client")
+    modality = get_modality(data.get("modality") or "general")
+    count = data.get("session_count") or modality.default_sessions
+    interval = data.get("interval_weeks") or modality.default_interval_weeks
+    duration = data.get("duration_minutes") or modality.default_duration
+    first_date: date = data["first_date"]
+    start: time = data["start_time"]
+
+    violations = core_bounds_violations(modality, session_count=count, interval_weeks=interval,
+                                        duration_minutes=duration,
+                                        client_count=len(client_ids))
+    violations += _core_rules(clinician, room, client_ids, modality.key, data, count)
+    overrides = {o["number"]: o for o in data.get("overrides") or []}
+    expansion = None
+    if not any(v["rule"] == "schedule.overrides" for v in violations):
+        try:
+            expansion = expand_series(
+                first_date=first_date, start=start, duration_minutes=duration, count=count,
+                interval_weeks=interval, zone=zone, room_id=room.id,
+                blocked=Blocker(clinician.id, first_date), overrides=overrides)
+        except NonexistentLocalTime as err:
+            violations.append(violation("time.nonexistent", str(err), field="start_time"))
+        except SeriesTooLong as err:
+            violations.append(violation("schedule.too_many_skips", str(err), field="first_date"))
+    if expansion is not None:
+        for o in expansion.occurrences:
+            r = db.session.get(Room, o.room_id) if o.room_id != room.id else room
+            if r is None:
+                violations.append(violation("schedule.overrides", f"Room {o.room_id} does not "
+                                            "exist.", field="overrides"))
+            elif not r.active:
+                violations.append(violation("room.inactive", f"Room {r.id} is not active.",
+                                            field="overrides"))
+            elif r.capacity < len(client_ids):
+                violations.append(violation("room.capacity", f"Room {r.id} holds {r.capacity}, "
+                                            f"not {len(client_ids)} clients.", field="overrides"))
+    warnings: list[dict] = []
+    draft = BookingDraft(modality=modality.key, clinician_id=clinician.id, room_id=room.id,
+                         client_ids=client_ids, session_count=count, interval_weeks=interval,
+                         duration_minutes=duration, first_date=first_date,
+                         sessions=[o.as_dict() for o in expansion.occurrences] if expansion else [])
+    if not violations:
+        plugin_violations, plugin_warnings = run_checks(
+            "practice_check_booking", draft=draft, modality=modality)
+        violations += plugin_violations
+        warnings += plugin_warnings
+    if violations and not dry_run:
+        raise RuleViolation(violations)
+    occurrences = expansion.occurrences if expansion else []
+    now = utcnow()
+    past = [o.number for o in occurrences if o.starts_at < now]
+    if past:
+        warnings.append({"rule": "schedule.past", "plugin": None, "numbers": past,
+                         "message": f"{len(past)} session(s) are in the past; they are "
+                                    "booked to record a course already under way."})
+    warnings += working_hours_warnings(clinician, occurrences, zone)
+    proposed = [Proposed(o.number, o.starts_at, o.ends_at, o.room_id) for o in occurrences]
+    conflicts = find_conflicts(clinician_id=clinician.id, client_ids=client_ids,
+                               proposed=proposed, zone=zone,
+                               min_capacity=len(client_ids)).conflicts
+    preview_sessions = [{"number": o.number, "starts_at": o.starts_at.astimezone(zone).isoformat(),
+                         "ends_at": o.ends_at.astimezone(zone).isoformat(),
+                         "room_id": o.room_id, "status": "scheduled", "phase": None}
+                        for o in occurrences]
+    skipped = expansion.skipped if expansion else []
+    if dry_run:
+        db.session.rollback()
+        return {"dry_run": True, "ok": not (violations or conflicts),
+                "sessions": preview_sessions, "skipped": skipped, "conflicts": conflicts,
+                "warnings": warnings, "violations": violations}
+    if conflicts:
+        db.session.rollback()
+        raise Conflict(_conflict_message(conflicts), conflicts=conflicts, skipped=skipped)
+
+    course = Course(clinician_id=clinician.id, room_id=room.id, modality=modality.key,
+                    label=data.get("label"), planned_sessions=count,
+                    weekday=first_date.weekday(), start_time=start, duration_minutes=duration,
+                    interval_weeks=interval, first_date=first_date, timezone=zone.key,
+                    status="active", modality_data={})
+    if data.get("intake"):
+        course.modality_data = {"intake": data["intake"]}
+    course.clients = [CourseClient(client_id=cid) for cid in client_ids]
+    db.session.add(course)
+    for o in occurrences:
+        make_session(course, o.number, o.starts_at, o.ends_at, o.room_id, client_ids)
+    try:
+        db.session.flush()
+    except IntegrityError as err:
+        db.session.rollback()
+        raise race_conflict(err, clinician.id, client_ids, proposed, zone) from err
+    record("create", "course", course.id, modality=modality.key, sessions=count,
+           clinician_id=clinician.id, client_ids=client_ids)
+    refresh_course_flags(course)
+    refresh_related_flags(client_ids, exclude=course.id)
+    try:
+        db.session.commit()
+    except IntegrityError as err:
+        db.session.rollback()
+        raise race_conflict(err, clinician.id, client_ids, proposed, zone) from err
+    return {"course": course, "skipped": skipped, "warnings": warnings}
+
+
+def race_conflict(err: IntegrityError, clinician_id: int, client_ids: list[int],
+                  proposed: list[Proposed], zone: ZoneInfo,
+                  exclude_ids: set[int] = frozenset()) -> Exception:
+    """The database refused an overlap the pre-check did not see (a race):
+    answer the same 409, rebuilt from what is now committed."""
+    if not is_overlap_error(err):
+        return err
+    conflicts = find_conflicts(clinician_id=clinician_id, client_ids=client_ids,
+                               proposed=proposed, zone=zone, exclude_ids=exclude_ids).conflicts
+    db.session.rollback()
+    return Conflict(_conflict_message(conflicts) if conflicts else
+                    "Another booking took this time a moment ago.", conflicts=conflicts)
+
+
+def _conflict_message(conflicts: list[dict]) -> str:
+    nums = ", ".join(str(c["number"]) for c in conflicts)
+    return f"{len(conflicts)} session(s) clash with existing bookings (session {nums})."
+
+
+def refresh_related_flags(client_ids: list[int], exclude: int | None = None) -> None:
+    """Other courses of the same clients may open or close flags now."""
+    if not client_ids:
+        return
+    others = db.session.scalars(
+        select(Course).join(CourseClient).where(CourseClient.client_id.in_(client_ids),
+                                                Course.id != (exclude or 0))).unique().all()
+    for c in others:
+        refresh_course_flags(c)
+
+
+def _core_rules(clinician, room, client_ids, modality_key, data, count) -> list[dict]:
+    out = []
+    if not clinician.active:
+        out.append(violation("clinician.inactive", f"Clinician {clinician.id} is not active.",
+                             field="clinician_id"))
+    if modality_key != "general" and modality_key not in clinician.modalities:
+        out.append(violation("clinician.modality",
+                             f"Clinician {clinician.id} does not deliver {modality_key}.",
+                             field="clinician_id"))
+    if not room.active:
+        out.append(violation("room.inactive", f"Room {room.id} is not active.", field="room_id"))
+    if room.capacity < len(client_ids):
+        out.append(violation("room.capacity", f"Room {room.id} holds {room.capacity}, not "
+                             f"{len(client_ids)} clients.", field="room_id"))
+    seen = set()
+    for o in data.get("overrides") or []:
+        n = o["number"]
+        if n in seen or not 1 <= n <= count:
+            out.append(violation("schedule.overrides",
+                                 f"Override for session {n}: numbers must be unique and "
+                                 f"between 1 and {count}.", field="overrides"))
+        seen.add(n)
+        if not any(k in o for k in ("room_id", "start_time", "date")):
+            out.append(violation("schedule.overrides", f"Override for session {n} changes "
+                                 "nothing.", field="overrides"))
+    return out

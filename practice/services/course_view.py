@@ -1,0 +1,85 @@
+"""How a course is shown: sessions with "session k of N" and phase, progress
+and the open flags the viewer may see."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from ..models import Course, CourseFlag, User
+from ..plugin_manager import hooks
+from .modalities import enabled_modalities
+
+
+def flag_visible(flag: CourseFlag, course: Course, user: User | None) -> bool:
+    if user is None:
+        return False
+    treating = user.role == "clinician" and user.clinician_id == course.clinician_id
+    if flag.audience == "clinician":
+        return treating
+    if flag.audience == "clinical":
+        return treating or user.role == "admin"
+    return True
+
+
+def flag_dict(flag: CourseFlag) -> dict:
+    return {"id": flag.id, "course_id": flag.course_id, "code": flag.code, "plugin": flag.plugin,
+            "severity": flag.severity, "message": flag.message,
+            "due_date": flag.due_date.isoformat() if flag.due_date else None,
+            "raised_at": flag.raised_at.isoformat()}
+
+
+def positions(course: Course) -> dict[int, int]:
+    """Session id -> k: its place among non-cancelled sessions in time order."""
+    live = sorted((s for s in course.sessions if not s.cancelled), key=lambda s: s.starts_at)
+    return {s.id: i for i, s in enumerate(live, start=1)}
+
+
+def session_dicts(course: Course, zone: ZoneInfo) -> list[dict]:
+    pos = positions(course)
+    total = course.planned_sessions
+    phase_hook = hooks().practice_session_phase
+    out = []
+    for s in sorted(course.sessions, key=lambda s: s.number):
+        k = pos.get(s.id)
+        phase = phase_hook(course=course, number=k, total=total) if k else None
+        out.append({
+            "id": s.id, "number": s.number,
+            "starts_at": s.starts_at.astimezone(zone).isoformat(),
+            "ends_at": s.ends_at.astimezone(zone).isoformat(),
+            "room_id": s.room_id, "status": s.status, "phase": phase,
+            "position": k, "label": f"session {k} of {total}" if k else None,
+            "is_make_up": s.is_make_up, "cancelled_by": s.cancelled_by,
+            "cancel_reason": s.cancel_reason,
+            "attendance": [{"client_id": p.client_id, "status": p.attendance}
+                           for p in s.participants],
+        })
+    return out
+
+
+def progress(course: Course) -> dict:
+    attended = sum(1 for s in course.sessions if s.status == "attended")
+    delivered = sum(1 for s in course.sessions if s.status in ("attended", "no_show"))
+    scheduled = sum(1 for s in course.sessions if s.status == "scheduled")
+    k = min(delivered + 1, course.planned_sessions) if course.status == "active" else delivered
+    return {"attended": attended, "delivered": delivered, "remaining": scheduled,
+            "planned": course.planned_sessions, "current": k,
+            "label": f"session {k} of {course.planned_sessions}"}
+
+
+def course_dict(course: Course, user: User | None, zone: ZoneInfo, *,
+                with_sessions: bool = True) -> dict:
+    d = {
+        "id": course.id, "client_ids": course.client_ids, "clinician_id": course.clinician_id,
+        "room_id": course.room_id, "modality": course.modality,
+        "modality_enabled": course.modality in enabled_modalities(),
+        "label": course.label, "status": course.status, "outcome": course.outcome,
+        "close_reason": course.close_reason, "planned_sessions": course.planned_sessions,
+        "weekday": course.weekday, "start_time": course.start_time.strftime("%H:%M"),
+        "duration_minutes": course.duration_minutes, "interval_weeks": course.interval_weeks,
+        "first_date": course.first_date.isoformat(), "timezone": course.timezone,
+        "progress": progress(course),
+        "flags": [flag_dict(f) for f in course.flags
+                  if f.closed_at is None and flag_visible(f, course, user)],
+    }
+    if with_sessions:
+        d["sessions"] = session_dicts(course, zone)
+    return d
