@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -30,3 +30,31 @@ class HHMM(fields.Field):
         return time(int(h), int(m))
 
 
+# Request bodies are JSON, which has real numbers and booleans: "5", 1.5 or
+# "yes" are type errors there, not values to coerce (1.5 must not become 1).
+# Query strings only carry text, so their schemas keep the lenient fields.
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+class StrictInt(fields.Integer):
+    """An integer that must be a JSON number without a fraction."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class StrictBool(fields.Boolean):
+    """A boolean that must be JSON ``true`` or ``false`` (not 1, "yes"...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Id(StrictInt):
+    """A reference to another object by id (a JSON integer, 1..2**31-1)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)

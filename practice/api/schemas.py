@@ -5,16 +5,28 @@ the OpenAPI document from them.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .common import list_schema
-from .fields import HHMM
+from .fields import HHMM, MAX_ID, Id, StrictBool, StrictInt
 
-Name = lambda **kw: fields.Str(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
+_NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
+
+
+def Name(**kw) -> fields.Str:  # noqa: N802  (reads like a field class)
+    """A display name: 1-200 characters, not only spaces."""
+    return fields.Str(validate=[validate.Length(min=1, max=200), _NOT_BLANK], **kw)
+
+
+def _not_in_future(value: date) -> None:
+    if value > date.today():
+        raise ValidationError("Must not be in the future.")
 
 
 class WorkingHoursSchema(Schema):
-    weekday = fields.Int(required=True, validate=validate.Range(min=0, max=6),
+    weekday = StrictInt(required=True, validate=validate.Range(min=0, max=6),
                          metadata={"description": "Monday is 0"})
     start = HHMM(required=True)
     end = HHMM(required=True)
@@ -24,7 +36,7 @@ class ClinicianSchema(Schema):
     id = fields.Int(dump_only=True)
     name = Name(required=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    active = fields.Bool()
+    active = StrictBool()
     modalities = fields.List(fields.Str(validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,49}$")),
                              validate=validate.Length(max=50))
     working_hours = fields.List(fields.Nested(WorkingHoursSchema), validate=validate.Length(max=70))
@@ -39,10 +51,10 @@ class SiteSchema(Schema):
 class RoomSchema(Schema):
     id = fields.Int(dump_only=True)
     name = Name(required=True)
-    site_id = fields.Int(allow_none=True, validate=validate.Range(min=1))
+    site_id = Id(allow_none=True)
     site_name = fields.Str(dump_only=True, attribute="site.name")
-    capacity = fields.Int(validate=validate.Range(min=1, max=500))
-    active = fields.Bool()
+    capacity = StrictInt(validate=validate.Range(min=1, max=500))
+    active = StrictBool()
     attributes = fields.List(fields.Str(validate=validate.Length(min=1, max=50)),
                              validate=validate.Length(max=30))
 
@@ -50,7 +62,7 @@ class RoomSchema(Schema):
 class ClientSchema(Schema):
     id = fields.Int(dump_only=True)
     name = Name(required=True)
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = fields.Date(allow_none=True, validate=_not_in_future)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
 
@@ -59,7 +71,7 @@ class ClosureSchema(Schema):
     id = fields.Int(dump_only=True)
     date = fields.Date(required=True)
     reason = fields.Str(load_default="", validate=validate.Length(max=200))
-    site_id = fields.Int(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    site_id = Id(allow_none=True, load_default=None)
 
 
 class AbsenceSchema(Schema):
@@ -93,8 +105,8 @@ class AuditEntrySchema(Schema):
 
 class AuditArgs(Schema):
     object_type = fields.Str(validate=validate.Length(max=40))
-    object_id = fields.Int(validate=validate.Range(min=0, max=2**62))
-    user_id = fields.Int(validate=validate.Range(min=0, max=2**62))
+    object_id = fields.Int(validate=validate.Range(min=0, max=MAX_ID))
+    user_id = fields.Int(validate=validate.Range(min=0, max=MAX_ID))
     action = fields.Str(validate=validate.Length(max=40))
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))

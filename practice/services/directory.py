@@ -14,8 +14,15 @@ from ..models import (Absence, Client, Clinician, ClinicianModality, Closure, Ro
                       WorkingHours)
 
 
-def get_or_404(model, object_id: int, what: str):
-    obj = db.session.get(model, object_id) if 0 < object_id < 2**62 else None
+# Ids are 32-bit integer columns on PostgreSQL: a larger number cannot name a
+# row, and asking the database for it would fail instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def get_or_404(model, object_id: int | None, what: str):
+    """The row, or NotFound naming the kind of object and its id."""
+    found = isinstance(object_id, int) and 0 < object_id <= MAX_ID
+    obj = db.session.get(model, object_id) if found else None
     if obj is None:
         raise NotFound(f"{what} {object_id} does not exist.")
     return obj
@@ -27,7 +34,7 @@ def _check_working_hours(blocks: list[dict]) -> None:
     for i, b in enumerate(blocks):
         if b["start"] >= b["end"]:
             problems.append(violation("working_hours.order", "start must be before end",
-                                      field=f"working_hours[{i}]"))
+                                      field=f"working_hours.{i}"))
             continue
         by_day.setdefault(b["weekday"], []).append((b["start"], b["end"]))
     for day, spans in by_day.items():
@@ -113,7 +120,7 @@ def create_room(data: dict) -> Room:
         data["site_id"] = default_site().id
     else:
         get_or_404(Site, data["site_id"], "Site")
-    r = Room(active=True, capacity=1, attributes=[], **data)
+    r = Room(**{"active": True, "capacity": 1, "attributes": [], **data})
     db.session.add(r)
     db.session.flush()
     record("create", "room", r.id, fields=sorted(data))
@@ -123,6 +130,11 @@ def create_room(data: dict) -> Room:
 
 def update_room(r: Room, data: dict) -> Room:
     if "site_id" in data:
+        if data["site_id"] is None:
+            # On create a missing site means "the first site"; a room cannot
+            # be moved to no site at all.
+            raise ValidationFailed([violation("schema", "A room must belong to a site.",
+                                              field="site_id")])
         get_or_404(Site, data["site_id"], "Site")
     changed = [k for k, v in data.items() if getattr(r, k) != v]
     for k, v in data.items():
