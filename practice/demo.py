@@ -80,7 +80,7 @@ def load_demo() -> str:
 def _demo_courses() -> int:
     """Book a handful of courses (filled in by the scheduling engine)."""
     try:
-        from .services.courses import book_demo_courses
+        from .services.demo_courses import book_demo_courses
     except ImportError:
         return 0
     return book_demo_courses()
