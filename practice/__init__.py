@@ -42,6 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import init_api
 
     init_api(app)
+    from .feeds import init_feeds
+
+    init_feeds(app)  # /feeds/<token>.ics, its caches and the token-redacting log filter
 
     # 5. Command line.
     from .cli import init_cli

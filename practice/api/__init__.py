@@ -177,9 +177,9 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
 
-    from . import accounts, courses, directory
+    from . import accounts, courses, directory, feeds
 
-    for module in (accounts, directory, courses):
+    for module in (accounts, directory, courses, feeds):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
 

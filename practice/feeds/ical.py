@@ -1,0 +1,109 @@
+"""iCalendar text (RFC 5545): content lines, escaping, folding, time values
+and VTIMEZONE components.
+
+The icalendar library builds the VTIMEZONE components (from zoneinfo's
+transitions); the events themselves are written as plain content lines here,
+because building 1,200 ``icalendar.Event`` objects per feed costs more than
+the whole feed may take (see the README's design notes). Every feed is
+parsed back by icalendar, recurring-ical-events and ical.js in the tests.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Timezone
+
+CRLF = "\r\n"
+MAX_OCTETS = 75
+# RFC 5545 TEXT allows no control characters except HTAB (3.3.11); line
+# breaks are escaped before this runs.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape_text(value: str) -> str:
+    r"""Escape a TEXT value: ``\`` ``;`` ``,`` and line breaks (RFC 5545 3.3.11).
+
+    Written out rather than taken from icalendar, whose escaper also turns a
+    literal ``\N`` in the input into a line break.
+    """
+    value = (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+             .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return _CONTROL.sub("", value)
+
+
+def content_line(name: str, value: str) -> str:
+    """``NAME:value`` with CRLF, folded at 75 octets between whole characters."""
+    line = f"{name}:{value}"
+    # Fast path: most lines are short ASCII and need no folding.
+    if len(line) <= MAX_OCTETS and line.isascii():
+        return line + CRLF
+    if len(line.encode("utf-8")) <= MAX_OCTETS:
+        return line + CRLF
+    return fold(line) + CRLF
+
+
+def fold(line: str) -> str:
+    """Fold a long line: CRLF + space before the 75th octet of each piece.
+
+    Pieces break between whole characters (never inside a UTF-8 sequence)
+    and never between a backslash and the character it escapes, which some
+    clients mis-read.
+    """
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    limit = MAX_OCTETS  # the first piece may use 75 octets
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if used + size > limit:
+            carry = ""
+            if current and current[-1] == "\\" and _escape_open(current):
+                carry = current.pop()
+            pieces.append("".join(current))
+            current = [carry] if carry else []
+            used = len(carry)
+            limit = MAX_OCTETS - 1  # continuation lines start with a space
+        current.append(char)
+        used += size
+    pieces.append("".join(current))
+    return "\r\n ".join(pieces)
+
+
+def _escape_open(chars: list[str]) -> bool:
+    """True when the last backslash in ``chars`` starts an escape (an odd run)."""
+    run = 0
+    for char in reversed(chars):
+        if char != "\\":
+            break
+        run += 1
+    return run % 2 == 1
+
+
+def utc_value(moment: datetime) -> str:
+    """A DATE-TIME in UTC form (``20260302T220000Z``)."""
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def local_value(moment: datetime, zone: ZoneInfo) -> str:
+    """The wall-clock DATE-TIME of ``moment`` in ``zone`` (used with TZID)."""
+    return moment.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+
+
+@lru_cache(maxsize=64)
+def zone(tzid: str) -> ZoneInfo:
+    return ZoneInfo(tzid)
+
+
+@lru_cache(maxsize=64)
+def vtimezone(tzid: str, first: date, last: date) -> str:
+    """The VTIMEZONE for ``tzid`` with every transition from ``first`` to ``last``.
+
+    The transitions are listed one by one (no RRULE), which every client we
+    target reads, and which lets parsers without a time-zone database of
+    their own (ical.js) compute the right instants.
+    """
+    text = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical().decode("utf-8")
+    return text if text.endswith(CRLF) else text + CRLF
