@@ -33,10 +33,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     from . import models  # noqa: F401  (register the tables)
 
-    # 3. Plugins: the configured ones, or none.
-    from .plugin_manager import make_plugin_manager
+    # 3. Plugins: the configured ones, or none; each checks its own settings.
+    #    (Their blueprints join the API in 4, their commands the CLI in 5.)
+    from .plugin_manager import configure_plugins, make_plugin_manager
 
     make_plugin_manager(app, extra=app.config.get("PRACTICE_EXTRA_PLUGINS"))
+    configure_plugins(app)
 
     # 4. HTTP: the JSON API.
     from .api import init_api

@@ -52,4 +52,8 @@ def plugins_cmd():
 
 
 def init_cli(app: Flask) -> None:
+    from .plugin_manager import plugin_cli_commands
+
     app.cli.add_command(practice_cli)
+    for command in plugin_cli_commands(app):  # e.g. ``flask ipt flags``
+        app.cli.add_command(command)

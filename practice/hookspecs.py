@@ -60,6 +60,17 @@ def practice_blueprints() -> list[Blueprint]:
 
 
 @hookspec
+def practice_readonly_blueprints() -> list[Blueprint]:
+    """Called once in ``create_app`` for every *available* plugin that is
+    **not** enabled (and never for an enabled one).
+
+    :return: blueprints that keep the plugin's own data readable while it is
+        disabled (disabling loses nothing): read-only routes, no writes, and
+        blueprint names different from those of ``practice_blueprints``.
+    """
+
+
+@hookspec
 def practice_cli_commands() -> list[click.Command]:
     """Called once in ``create_app``.
 
@@ -69,11 +80,15 @@ def practice_cli_commands() -> list[click.Command]:
 
 @hookspec
 def practice_migration_dirs() -> list[str]:
-    """Called when Alembic is configured (``flask db ...``).
+    """Called when Alembic is configured (``flask db ...``), for every
+    *available* plugin, enabled or not.
 
     :return: absolute paths of Alembic version directories holding the
         plugin's own branch. Plugin tables exist whether or not the plugin
-        is enabled, so disabling it loses no data.
+        is enabled, so disabling it loses no data. The branch's first
+        revision sits on a core revision (``down_revision``) and carries the
+        plugin's name in ``branch_labels``, so ``flask db upgrade`` applies
+        core and plugins to one head.
     """
 
 

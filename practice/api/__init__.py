@@ -177,11 +177,17 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
 
-    from . import accounts, courses, directory, feeds
+    from . import accounts, clinical, courses, directory, feeds
 
-    for module in (accounts, directory, courses, feeds):
+    for module in (accounts, directory, courses, clinical, feeds):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
+
+    from ..plugin_manager import plugin_blueprints
+
+    for bp in plugin_blueprints(app):  # enabled plugins; read-only ones of the others
+        (api if hasattr(bp, "register_views_in_doc") else app).register_blueprint(bp)
+        csrf.exempt(bp)
 
     @app.before_request
     def _bearer():

@@ -57,9 +57,49 @@ def refresh_course_flags(course: Course, today: date | None = None) -> list[Cour
     return [f for f in course.flags if f.closed_at is None]
 
 
-def refresh_all_flags(today: date | None = None) -> int:
-    """Refresh every active (or recently finished) course; returns how many."""
-    courses = db.session.scalars(select(Course)).all()
+# -- listing ---------------------------------------------------------------------
+def refresh_flags_for(clinician_id: int | None = None, today: date | None = None) -> int:
+    """Refresh the courses whose flags may have changed with the date: the
+    active ones and those with an open flag (optionally one clinician's)."""
+    from sqlalchemy import or_
+
+    if not plugin_state().manager.hook.practice_course_flags.get_hookimpls():
+        return 0  # no enabled plugin raises flags: nothing can change
+    open_flag = select(CourseFlag.course_id).where(CourseFlag.closed_at.is_(None))
+    q = select(Course).where(or_(Course.status == "active", Course.id.in_(open_flag)))
+    if clinician_id is not None:
+        q = q.where(Course.clinician_id == clinician_id)
+    courses = db.session.scalars(q.order_by(Course.id)).all()
+    today = today or practice_today()
     for c in courses:
         refresh_course_flags(c, today)
     return len(courses)
+
+
+def open_flags_query(user, clinician_id: int | None = None, course_id: int | None = None,
+                     code: str | None = None, severity: str | None = None):
+    """A select of the open flags ``user`` may see, most urgent first.
+
+    Audiences (as ``course_view.flag_visible``): "all" staff; "clinical" the
+    treating clinician and admins; "clinician" the treating clinician only.
+    A clinician sees only their own courses' flags."""
+    from sqlalchemy import case
+
+    q = (select(CourseFlag).join(Course, Course.id == CourseFlag.course_id)
+         .where(CourseFlag.closed_at.is_(None)))
+    if user.role == "clinician":
+        q = q.where(Course.clinician_id == (user.clinician_id or 0))
+    elif user.role == "admin":
+        q = q.where(CourseFlag.audience.in_(("all", "clinical")))
+    else:
+        q = q.where(CourseFlag.audience == "all")
+    if clinician_id is not None:
+        q = q.where(Course.clinician_id == clinician_id)
+    if course_id is not None:
+        q = q.where(CourseFlag.course_id == course_id)
+    if code:
+        q = q.where(CourseFlag.code == code)
+    if severity:
+        q = q.where(CourseFlag.severity == severity)
+    rank = case({"high": 0, "warning": 1, "info": 2}, value=CourseFlag.severity, else_=3)
+    return q.order_by(rank, CourseFlag.due_date.is_(None), CourseFlag.due_date, CourseFlag.id)

@@ -6,7 +6,9 @@ naming the plugin that gave each.
 """
 from __future__ import annotations
 
-from flask import current_app
+from typing import Any
+
+from flask import current_app, has_app_context
 
 from ..contributions import Modality, Verdict
 from ..errors import ConfigurationError, RuleViolation, violation
@@ -19,6 +21,10 @@ def enabled_modalities(app=None) -> dict[str, Modality]:
     cache = app.extensions.setdefault("practice_modalities", {})
     if "all" in cache:
         return cache["all"]
+    if not has_app_context():
+        # Plugins read their settings from ``current_app`` (start-up check).
+        with app.app_context():
+            return enabled_modalities(app)
     pm = plugin_state(app).manager
     found: dict[str, Modality] = {}
     for impl in reversed(pm.hook.practice_modalities.get_hookimpls()):
@@ -60,6 +66,17 @@ def run_checks(hook_name: str, **kwargs) -> tuple[list[dict], list[dict]]:
             d["plugin"] = verdict.plugin or plugin_name
             (violations if verdict.kind == "violation" else warnings).append(d)
     return violations, warnings
+
+
+def first_result(hook_name: str, **kwargs) -> tuple[str | None, Any]:
+    """Call a ``firstresult`` hook the way pluggy does, but also say which
+    plugin answered: ``(plugin name, result)``, or ``(None, None)``."""
+    pm = plugin_state().manager
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        if result is not None:
+            return pm.get_name(impl.plugin), result
+    return None, None
 
 
 def core_bounds_violations(modality: Modality, *, session_count: int | None = None,
