@@ -16,8 +16,10 @@ built.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from .ical import CRLF, content_line, escape_text, local_value, utc_value, zone
@@ -55,16 +57,39 @@ def initials(name: str) -> str:
     return "".join(next(ch for ch in w if ch.isalpha()).upper() for w in picked)
 
 
+@lru_cache(maxsize=256)
+def _pattern(words: frozenset[str]) -> re.Pattern | None:
+    words = frozenset(w for w in words if w and w.strip())
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def names_a_modality(text: str, words: frozenset[str]) -> bool:
+    """True when ``text`` contains one of ``words`` (modality keys and labels)
+    as a whole word, in any case."""
+    pattern = _pattern(words)
+    return bool(text and pattern is not None and pattern.search(text))
+
+
 def core_texts(*, privacy: str, owner_kind: str, names: list[str], group: bool,
-               label: str | None, clinician_name: str, cancelled: bool) -> tuple[str, str]:
-    """(SUMMARY, DESCRIPTION) as the core writes them for one session."""
+               label: str | None, clinician_name: str, cancelled: bool,
+               modality_words: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """(SUMMARY, DESCRIPTION) as the core writes them for one session.
+
+    A group label that names a modality ("IPT group") is not shown: the
+    modality can reveal the clients' condition.
+    """
     description = ""
+    if label and names_a_modality(label, modality_words):
+        label = None
     if privacy == "busy":
         summary = "Busy"
     elif group:
         summary = f"Group: {label}" if label else "Group session"
         if privacy == "full" and names:
-            description = "Clients: " + ", ".join(names)
+            description = "Clients: " + ", ".join(sorted(names))
     elif not names:
         summary = "Session"
     elif privacy == "full":
@@ -79,9 +104,11 @@ def core_texts(*, privacy: str, owner_kind: str, names: list[str], group: bool,
 
 
 def apply_feed_hook(hook: Any, event: EventData, *, session: Any, course: Any,
-                    privacy: str, phase: str | None) -> EventData:
+                    privacy: str, phase: str | None,
+                    modality_words: frozenset[str] = frozenset()) -> EventData:
     """Let plugins set SUMMARY and DESCRIPTION; anything else they return is
-    ignored (and logged with the property name only)."""
+    ignored, and so is a value that names a modality (logged with the
+    property name only, never the text)."""
     copy = {"SUMMARY": event.summary, "DESCRIPTION": event.description,
             "LOCATION": event.location, "STATUS": "CANCELLED" if event.cancelled else "CONFIRMED"}
     results = hook(event=copy, session=session, course=course, privacy=privacy, phase=phase)
@@ -92,6 +119,10 @@ def apply_feed_hook(hook: Any, event: EventData, *, session: Any, course: Any,
             continue
         for key, value in result.items():
             if key in PLUGIN_SETTABLE and isinstance(value, str):
+                if names_a_modality(value, modality_words):
+                    log.warning("practice_feed_event: a plugin's %s names a modality, which "
+                                "can reveal a condition; ignored", key)
+                    continue
                 changes[key] = value
             else:
                 log.warning("practice_feed_event returned %r, which a plugin may not set; "

@@ -116,7 +116,7 @@ def session_rows(db: DBSession, owner: Owner, window: Window) -> list[Any]:
     s, c, r, cl = TherapySession, Course, Room, Clinician
     q = (select(s.id, s.uid, s.sequence, s.starts_at, s.ends_at, s.status, s.created_at,
                 s.updated_at, s.course_id, c.updated_at.label("course_updated_at"),
-                r.name.label("room_name"), c.label,
+                c.modality, r.name.label("room_name"), c.label,
                 c.timezone, c.planned_sessions, cl.name.label("clinician_name"))
          .select_from(s).join(c, c.id == s.course_id).join(r, r.id == s.room_id)
          .join(cl, cl.id == s.clinician_id)

@@ -114,16 +114,19 @@ def _render(app: Flask, owner: query.Owner, privacy: str, window: query.Window,
     people = query.participant_names(s, owner, window) if names else {}
     sizes = query.course_sizes(s, owner, window) if names else {}
     places = query.live_positions(s, owner, window) if positions else {}
+    head = _calendar_head(app, owner, practice_tz)
+    base_words = _modality_words(app)
 
     pending: list[tuple[int, Any, EventData, tuple]] = []
     chunks: list[bytes | None] = []
     zones: set[str] = set()
     for row in rows:
         cancelled = row.status in CANCELLED
+        words = base_words if row.modality == "general" else base_words | {row.modality}
         summary, description = core_texts(
             privacy=privacy, owner_kind=owner.kind, names=people.get(row.id, []),
             group=sizes.get(row.course_id, 1) > 1, label=row.label,
-            clinician_name=row.clinician_name, cancelled=cancelled)
+            clinician_name=row.clinician_name, cancelled=cancelled, modality_words=words)
         event = EventData(uid=row.uid, sequence=row.sequence, created=row.created_at,
                           updated=row.updated_at, starts_at=row.starts_at,
                           ends_at=row.ends_at, tzid=row.timezone or practice_tz,
@@ -136,17 +139,19 @@ def _render(app: Flask, owner: query.Owner, privacy: str, window: query.Window,
         cache_key = (event, plugin_ctx)
         data = state.events.get(cache_key)
         if data is None:
-            pending.append((len(chunks), row, event, cache_key))
+            pending.append((len(chunks), row, event, cache_key, words))
         chunks.append(data)
 
     if pending and feed_hook:
-        _apply_plugins(app, pending, privacy, places, phase_hook)
-    for index, _row, event, cache_key in pending:
+        # Plugins get ORM objects; without autoflush, and with the session
+        # rolled back by the view, whatever they change is never written.
+        with s.no_autoflush:
+            _apply_plugins(app, pending, privacy, places, phase_hook)
+    for index, _row, event, cache_key, _words in pending:
         data = render_event(event)
         state.events.put(cache_key, data, len(data) + 300)
         chunks[index] = data
 
-    head = _calendar_head(app, owner, practice_tz)
     timezones = "".join(vtimezone(tzid, date(window.first_day.year, 1, 1),
                                   date(window.last_day.year + 1, 1, 1))
                         for tzid in sorted(zones))
@@ -160,13 +165,13 @@ def _apply_plugins(app: Flask, pending: list, privacy: str, places: dict[int, in
     events not already kept. The hooks get ORM objects; nothing here ever
     commits, so a plugin that changed one would change nothing."""
     hook = hooks(app)
-    ids = [row.id for _i, row, _e, _k in pending]
+    ids = [row.id for _i, row, _e, _k, _w in pending]
     sessions = {
         obj.id: obj for obj in db.session.scalars(
             select(TherapySession).options(joinedload(TherapySession.course))
             .where(TherapySession.id.in_(ids)))}
     phases: dict[tuple[int, int], str | None] = {}
-    for n, (index, row, event, cache_key) in enumerate(pending):
+    for n, (index, row, event, cache_key, words) in enumerate(pending):
         session = sessions[row.id]
         course: Course = session.course
         phase = None
@@ -177,8 +182,17 @@ def _apply_plugins(app: Flask, pending: list, privacy: str, places: dict[int, in
                     course=course, number=k, total=course.planned_sessions)
             phase = phases[(course.id, k)]
         event = apply_feed_hook(hook.practice_feed_event, event, session=session,
-                                course=course, privacy=privacy, phase=phase)
-        pending[n] = (index, row, event, cache_key)
+                                course=course, privacy=privacy, phase=phase,
+                                modality_words=words)
+        pending[n] = (index, row, event, cache_key, words)
+
+
+def _modality_words(app: Flask) -> frozenset[str]:
+    """Keys and labels of the plugins' modalities: never shown in a feed."""
+    from ..services.modalities import enabled_modalities
+
+    return frozenset(word for m in enabled_modalities(app).values() if m.plugin != "core"
+                     for word in (m.key, m.label))
 
 
 def _calendar_head(app: Flask, owner: query.Owner, practice_tz: str) -> str:
