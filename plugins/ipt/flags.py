@@ -86,11 +86,12 @@ def termination_due(view: CourseView) -> FlagSpec | None:
 
 
 def _completed_on(view: CourseView) -> date:
-    c = view.course
-    if c.closed_at is not None:
-        return c.closed_at.astimezone(view.zone).date()
+    """The last delivered session's date (attendance may be recorded later)."""
     done = [view.day(s) for s in view.sessions if view.delivered(s)]
-    return max(done) if done else c.first_date
+    if done:
+        return max(done)
+    c = view.course
+    return c.closed_at.astimezone(view.zone).date() if c.closed_at else c.first_date
 
 
 def maintenance_due(view: CourseView, today: date) -> FlagSpec | None:

@@ -18,7 +18,7 @@ from ..services import intake as intake_svc
 from ..services.flags import open_flags_query, refresh_flags_for
 from ..services.modalities import enabled_modalities
 from .common import ListArgs, list_schema
-from .fields import Id
+from .fields import MAX_ID
 
 blp = Blueprint("clinical", __name__, url_prefix="/api",
                 description="Modalities, course flags and the modality intake")
@@ -71,8 +71,9 @@ ModalityList = list_schema(ModalitySchema, "ModalityList")
 
 
 class FlagArgs(ListArgs):
-    clinician_id = Id()
-    course_id = Id()
+    # Query strings carry text: ids are parsed, not strict JSON integers.
+    clinician_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    course_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     code = fields.Str(validate=validate.Length(min=1, max=80))
     severity = fields.Str(validate=validate.OneOf(("info", "warning", "high")))
 

@@ -26,6 +26,7 @@ from ..scheduling.timeutil import NonexistentLocalTime, minutes
 from .calendar import Blocker, practice_zone
 from .conflicts import Proposed, find_conflicts
 from .flags import refresh_course_flags
+from .intake import clean_intake
 from .modalities import core_bounds_violations, get_modality, run_checks
 
 
@@ -95,6 +96,8 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
     duration = data.get("duration_minutes") or modality.default_duration
     first_date: date = data["first_date"]
     start: time = data["start_time"]
+    # The modality's plugin validates an intake given with the booking (422).
+    intake = clean_intake(modality.key, data["intake"]) if data.get("intake") else None
 
     violations = core_bounds_violations(modality, session_count=count, interval_weeks=interval,
                                         duration_minutes=duration,
@@ -167,8 +170,8 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
                     weekday=first_date.weekday(), start_time=start, duration_minutes=duration,
                     interval_weeks=interval, first_date=first_date, timezone=zone.key,
                     status="active", modality_data={})
-    if data.get("intake"):
-        course.modality_data = {"intake": data["intake"]}
+    if intake is not None:
+        course.modality_data = {"intake": intake}
     course.clients = [CourseClient(client_id=cid) for cid in client_ids]
     db.session.add(course)
     for o in occurrences:
