@@ -1,8 +1,8 @@
 """iCalendar text (RFC 5545): content lines, escaping, folding, time values
 and VTIMEZONE components.
 
-The icalendar library builds the VTIMEZONE components (from zoneinfo's
-transitions); the events themselves are written as plain content lines here,
+The icalendar library writes the VTIMEZONE components (from zoneinfo's
+transitions, found here); the events themselves are written as plain content lines here,
 because building 1,200 ``icalendar.Event`` objects per feed costs more than
 the whole feed may take (see the README's design notes). Every feed is
 parsed back by icalendar, recurring-ical-events and ical.js in the tests.
@@ -10,11 +10,11 @@ parsed back by icalendar, recurring-ical-events and ical.js in the tests.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -99,11 +99,66 @@ def zone(tzid: str) -> ZoneInfo:
 
 @lru_cache(maxsize=64)
 def vtimezone(tzid: str, first: date, last: date) -> str:
-    """The VTIMEZONE for ``tzid`` with every transition from ``first`` to ``last``.
+    """The VTIMEZONE for ``tzid`` from ``first`` to ``last``: the observance in
+    force on ``first``, then one observance per transition, each with its own
+    DTSTART (no RDATE, no RRULE).
 
-    The transitions are listed one by one (no RRULE), which every client we
-    target reads, and which lets parsers without a time-zone database of
-    their own (ical.js) compute the right instants.
+    Why not ``icalendar.Timezone.from_tzid``: it lists later transitions as
+    RDATEs, and ical.js (Thunderbird) then ignores the DTSTART onset, putting
+    a whole summer in the wrong offset; it also writes the spring onset in
+    the new offset, where RFC 5545 (and ical.js) read the old one. icalendar
+    still builds and writes the components.
     """
-    text = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical().decode("utf-8")
+    tz = zone(tzid)
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
+    end = datetime.combine(last, time(0), tzinfo=tz).astimezone(timezone.utc)
+    component = Timezone()
+    component.add("TZID", tzid)
+    before = _state(start, tz)
+    component.add_component(_observance(start.astimezone(tz).replace(tzinfo=None),
+                                        before, before))
+    for moment in _transitions(tz, start, end):
+        after = _state(moment, tz)
+        onset = (moment + before[0]).replace(tzinfo=None)  # local time in the old offset
+        component.add_component(_observance(onset, before, after))
+        before = after
+    text = component.to_ical().decode("utf-8")
     return text if text.endswith(CRLF) else text + CRLF
+
+
+_State = tuple  # (utcoffset, dst, tzname)
+_STEP = timedelta(hours=6)  # no zone changes offset twice within six hours
+
+
+def _state(moment: datetime, tz: ZoneInfo) -> _State:
+    local = moment.astimezone(tz)
+    return (local.utcoffset(), local.dst(), local.tzname())
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """UTC instants in (start, end] where the offset, DST flag or name change."""
+    found = []
+    low = start
+    while low < end:
+        high = min(low + _STEP, end)
+        if _state(low, tz) != _state(high, tz):
+            lo, hi = low, high  # the change is in (lo, hi]: narrow it to a second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                if _state(mid, tz) == _state(lo, tz):
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(hi.replace(microsecond=0))
+        low = high
+    return found
+
+
+def _observance(onset: datetime, before: _State, after: _State):
+    observance = TimezoneDaylight() if after[1] else TimezoneStandard()
+    observance.add("DTSTART", onset)
+    observance.add("TZOFFSETFROM", before[0])
+    observance.add("TZOFFSETTO", after[0])
+    if after[2]:
+        observance.add("TZNAME", after[2])
+    return observance
