@@ -139,9 +139,10 @@ def apply_feed_hook(hook: Any, event: EventData, *, session: Any, course: Any,
 
 def _when(name: str, moment: datetime, tzid: str) -> str:
     local = moment.astimezone(zone(tzid))
-    if local.fold:
-        # The second of two equal wall-clock times after a fall-back: with a
-        # TZID, RFC 5545 means the first one, so say the instant in UTC.
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        # A wall-clock time that happens twice (the fall-back hour). RFC 5545
+        # says a TZID time means the first, but ical.js takes the second, so
+        # say the instant in UTC, which every parser reads alike.
         return f"{name}:{utc_value(moment)}{CRLF}"
     return f"{name};TZID={tzid}:{local_value(moment, zone(tzid))}{CRLF}"
 
