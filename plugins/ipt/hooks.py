@@ -100,7 +100,8 @@ def practice_validate_intake(modality, data):
 
 @hookimpl
 def practice_feed_event(event, session, course, privacy, phase):
-    """With ``full`` privacy only: "session k of N (phase)", nothing clinical."""
+    """With ``full`` privacy only: "session k of N (phase)", nothing clinical
+    (no problem area, no measures, not even the modality's name)."""
     if privacy != "full" or course.modality not in rules.KEYS or session.cancelled:
         return None
     live = rules.live_sessions(course)
@@ -110,4 +111,6 @@ def practice_feed_event(event, session, course, privacy, phase):
     caption = phases.session_caption(course.modality, numbers.index(session.number) + 1,
                                      course.planned_sessions, phase)
     summary = event.get("SUMMARY") or "Session"
-    return {"SUMMARY": f"{summary} \u2013 {course.modality.upper()} {caption}"}
+    # Never the modality's name: the core drops a text that names one, since
+    # it can reveal a client's condition in a calendar outside the practice.
+    return {"SUMMARY": f"{summary} \u2013 {caption}"}
