@@ -180,7 +180,8 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
         db.session.flush()
     except IntegrityError as err:
         db.session.rollback()
-        raise race_conflict(err, clinician.id, client_ids, proposed, zone) from err
+        raise race_conflict(err, clinician.id, client_ids, proposed, zone,
+                            min_capacity=len(client_ids), skipped=skipped) from err
     record("create", "course", course.id, modality=modality.key, sessions=count,
            clinician_id=clinician.id, client_ids=client_ids)
     refresh_course_flags(course)
@@ -189,22 +190,27 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
         db.session.commit()
     except IntegrityError as err:
         db.session.rollback()
-        raise race_conflict(err, clinician.id, client_ids, proposed, zone) from err
+        raise race_conflict(err, clinician.id, client_ids, proposed, zone,
+                            min_capacity=len(client_ids), skipped=skipped) from err
     return {"course": course, "skipped": skipped, "warnings": warnings}
 
 
 def race_conflict(err: IntegrityError, clinician_id: int, client_ids: list[int],
                   proposed: list[Proposed], zone: ZoneInfo,
-                  exclude_ids: set[int] = frozenset()) -> Exception:
+                  exclude_ids: set[int] = frozenset(), *, min_capacity: int = 1,
+                  **extra) -> Exception:
     """The database refused an overlap the pre-check did not see (a race):
-    answer the same 409, rebuilt from what is now committed."""
+    answer the same 409, rebuilt from what is now committed; ``min_capacity``
+    and ``extra`` (``skipped``) as the pre-check's answer has them."""
     if not is_overlap_error(err):
         return err
     conflicts = find_conflicts(clinician_id=clinician_id, client_ids=client_ids,
-                               proposed=proposed, zone=zone, exclude_ids=exclude_ids).conflicts
+                               proposed=proposed, zone=zone, exclude_ids=exclude_ids,
+                               min_capacity=min_capacity).conflicts
     db.session.rollback()
     return Conflict(_conflict_message(conflicts) if conflicts else
-                    "Another booking took this time a moment ago.", conflicts=conflicts)
+                    "Another booking took this time a moment ago.", conflicts=conflicts,
+                    **extra)
 
 
 def _conflict_message(conflicts: list[dict]) -> str:

@@ -52,13 +52,13 @@ def _move(s: TherapySession, starts_at: datetime, ends_at: datetime, room_id: in
 
 
 def _flush_or_409(course: Course, proposed: list[Proposed], zone: ZoneInfo,
-                  exclude: set[int] = frozenset()) -> None:
+                  exclude: set[int] = frozenset(), **extra) -> None:
     try:
         db.session.flush()
     except IntegrityError as err:
         db.session.rollback()
         raise race_conflict(err, course.clinician_id, course.client_ids, proposed, zone,
-                            exclude) from err
+                            exclude, min_capacity=len(course.client_ids), **extra) from err
 
 
 def reschedule(course: Course, number: int, data: dict) -> list[TherapySession]:
@@ -206,7 +206,7 @@ def append_sessions(course: Course, count: int, *, make_up: bool, walk: bool) ->
                            skipped=skipped)
     new = [make_session(course, p.number, p.starts_at, p.ends_at, p.room_id, course.client_ids,
                         is_make_up=make_up) for p in planned]
-    _flush_or_409(course, planned, zone)
+    _flush_or_409(course, planned, zone, skipped=skipped)
     return new, skipped
 
 
