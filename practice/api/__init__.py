@@ -88,23 +88,24 @@ def _bad_text(value: str) -> bool:
     return False
 
 
-def _find_bad_text(value, path: str = "") -> str | None:
-    """The path of the first string (or key) in a JSON value with bad text."""
-    if isinstance(value, str):
-        return (path or "_schema") if _bad_text(value) else None
-    if isinstance(value, dict):
-        for key, val in value.items():
-            sub = f"{path}.{key}" if path else str(key)
-            if _bad_text(str(key)):
+def _find_bad_text(value) -> str | None:
+    """The path of the first string (or key) in a JSON value with bad text.
+
+    Iterative, so a deeply nested body cannot exhaust the stack here.
+    """
+    stack = [("", value)]
+    while stack:
+        path, val = stack.pop()
+        if isinstance(val, str):
+            if _bad_text(val):
                 return path or "_schema"
-            found = _find_bad_text(val, sub)
-            if found:
-                return found
-    if isinstance(value, list):
-        for i, val in enumerate(value):
-            found = _find_bad_text(val, f"{path}.{i}" if path else str(i))
-            if found:
-                return found
+        elif isinstance(val, dict):
+            for key, sub in val.items():
+                if _bad_text(str(key)):
+                    return path or "_schema"
+                stack.append((f"{path}.{key}" if path else str(key), sub))
+        elif isinstance(val, list):
+            stack.extend((f"{path}.{i}" if path else str(i), sub) for i, sub in enumerate(val))
     return None
 
 
@@ -128,7 +129,11 @@ def check_request_input() -> None:
         raise UnsupportedMediaType(
             f"Send the body as JSON with 'Content-Type: application/json' "
             f"(got {request.mimetype or 'no content type'!r}).")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # json gives up on very deep nesting with RecursionError, not ValueError
+        raise Malformed("The body is nested too deeply.") from None
     if body is None and request.get_data(cache=True).strip() != b"null":
         raise Malformed("The body is not valid JSON.")
     field = _find_bad_text(body)

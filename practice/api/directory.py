@@ -13,7 +13,7 @@ from ..services import directory as svc
 from .common import ListArgs, paginate
 from .schemas import (AbsenceList, AbsenceSchema, ClientList, ClientSchema, ClinicianList,
                       ClinicianSchema, ClosureList, ClosureSchema, RoomList, RoomSchema,
-                      SiteList, SiteSchema)
+                      SiteList, SiteSchema, for_update)
 
 blp = Blueprint("directory", __name__, url_prefix="/api",
                 description="Clinicians, rooms, sites, clients, closures and absences")
@@ -75,7 +75,7 @@ class ClinicianItem(MethodView):
         return _visible_clinician(clinician_id)
 
     @roles_required("admin")
-    @blp.arguments(ClinicianSchema(partial=True))
+    @blp.arguments(for_update(ClinicianSchema))
     @blp.response(200, ClinicianSchema)
     def patch(self, data, clinician_id):
         """Update a clinician (admin)."""
@@ -158,7 +158,7 @@ class RoomItem(MethodView):
         return svc.get_or_404(Room, room_id, "Room")
 
     @roles_required("admin")
-    @blp.arguments(RoomSchema(partial=True))
+    @blp.arguments(for_update(RoomSchema))
     @blp.response(200, RoomSchema)
     def patch(self, data, room_id):
         """Update a room (admin)."""
@@ -196,7 +196,7 @@ class ClientItem(MethodView):
         return visible_client(client_id)
 
     @roles_required("admin", "front_desk")
-    @blp.arguments(ClientSchema(partial=True))
+    @blp.arguments(for_update(ClientSchema))
     @blp.response(200, ClientSchema)
     def patch(self, data, client_id):
         """Update a client (admin, front desk)."""

@@ -25,6 +25,17 @@ def _not_in_future(value: date) -> None:
         raise ValidationError("Must not be in the future.")
 
 
+def for_update(schema_cls: type[Schema]) -> Schema:
+    """The schema of a PATCH body: every top-level field optional.
+
+    ``partial=True`` would reach into nested schemas too, so a working-hours
+    block without its ``start`` would pass; naming the top-level fields keeps
+    nested objects whole.
+    """
+    names = tuple(n for n, f in schema_cls._declared_fields.items() if not f.dump_only)
+    return schema_cls(partial=names)
+
+
 class WorkingHoursSchema(Schema):
     weekday = StrictInt(required=True, validate=validate.Range(min=0, max=6),
                          metadata={"description": "Monday is 0"})

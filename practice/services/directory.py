@@ -49,19 +49,25 @@ def _check_working_hours(blocks: list[dict]) -> None:
 
 
 def _apply_clinician(c: Clinician, data: dict[str, Any]) -> list[str]:
+    """Apply ``data`` to ``c``; return the names of the fields that changed."""
+    if "working_hours" in data:
+        _check_working_hours(data["working_hours"])  # before anything is touched
     changed = []
     for key in ("name", "email", "active"):
         if key in data and getattr(c, key) != data[key]:
             setattr(c, key, data[key])
             changed.append(key)
     if "working_hours" in data:
-        _check_working_hours(data["working_hours"])
-        c.working_hours = [WorkingHours(weekday=b["weekday"], start=b["start"], end=b["end"])
-                           for b in data["working_hours"]]
-        changed.append("working_hours")
+        new = sorted((b["weekday"], b["start"], b["end"]) for b in data["working_hours"])
+        old = sorted((w.weekday, w.start, w.end) for w in c.working_hours)
+        if new != old:
+            c.working_hours = [WorkingHours(weekday=d, start=s, end=e) for d, s, e in new]
+            changed.append("working_hours")
     if "modalities" in data:
-        c.modality_rows = [ClinicianModality(modality=m) for m in sorted(set(data["modalities"]))]
-        changed.append("modalities")
+        new_modalities = sorted(set(data["modalities"]))
+        if new_modalities != c.modalities:
+            c.modality_rows = [ClinicianModality(modality=m) for m in new_modalities]
+            changed.append("modalities")
     return changed
 
 
@@ -88,7 +94,8 @@ def update_clinician(c: Clinician, data: dict) -> Clinician:
     if "email" in data:
         _unique_email(Clinician, data["email"], c.id)
     changed = _apply_clinician(c, data)
-    record("update", "clinician", c.id, fields=changed)
+    if changed:  # a no-op PATCH changes nothing, so it is not audited
+        record("update", "clinician", c.id, fields=changed)
     db.session.commit()
     return c
 
@@ -139,7 +146,8 @@ def update_room(r: Room, data: dict) -> Room:
     changed = [k for k, v in data.items() if getattr(r, k) != v]
     for k, v in data.items():
         setattr(r, k, v)
-    record("update", "room", r.id, fields=changed)
+    if changed:  # a no-op PATCH changes nothing, so it is not audited
+        record("update", "room", r.id, fields=changed)
     db.session.commit()
     return r
 
@@ -157,7 +165,8 @@ def update_client(c: Client, data: dict) -> Client:
     changed = [k for k, v in data.items() if getattr(c, k) != v]
     for k, v in data.items():
         setattr(c, k, v)
-    record("update", "client", c.id, fields=changed)
+    if changed:  # a no-op PATCH changes nothing, so it is not audited
+        record("update", "client", c.id, fields=changed)
     db.session.commit()
     return c
 
