@@ -1,0 +1,134 @@
+"""Availability search over HTTP, beside the raw SQL that loads the same data.
+
+Two questions, each asked of a real gunicorn (one worker, keep-alive):
+- one clinician, 16 weekly 50-minute sessions from two weeks ahead
+  (``GET /api/availability?clinician_id=...``, the clinician changing
+  each request);
+- a modality across all 40 clinicians (``?modality=general``).
+
+The baseline runs, through the bare database driver, the queries that fetch
+what the search needs to know: the clinicians and their working hours,
+absences, active rooms, closures, and the live sessions in the searched
+weeks (plus the slack weeks a skipped closure may need): the data load
+without the search or the HTTP around it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import make_url
+
+from .harness import Context, Result, api_session, log, result, timed
+from .plan import SESSION_MINUTES
+
+WEEKS = 16
+SLACK_WEEKS = 12  # as practice.services.availability.SLACK_WEEKS
+TARGET_MS = {"clinician": 100.0, "modality": 500.0}
+NAMES = {"clinician": "availability, one clinician, 16 weeks",
+         "modality": "availability, modality, all clinicians"}
+
+
+def params(kind: str, ids: dict, i: int) -> dict:
+    q = {"weeks": WEEKS, "duration_minutes": SESSION_MINUTES,
+         "from": ids["bench_from"].isoformat()}
+    if kind == "clinician":
+        q["clinician_id"] = ids["clinician_ids"][i % len(ids["clinician_ids"])]
+    else:
+        q["modality"] = "general"
+    return q
+
+
+class RawLoader:
+    """The search's data load through the bare driver (sqlite3 / psycopg)."""
+
+    def __init__(self, database_url: str, zone: str):
+        url = make_url(database_url)
+        self.pg = url.get_backend_name() == "postgresql"
+        self.zone = ZoneInfo(zone)
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(
+                hide_password=False), autocommit=True)
+            self.p = "%s"
+        else:
+            import sqlite3
+
+            self.conn = sqlite3.connect(url.database, isolation_level=None)
+            self.conn.execute("PRAGMA busy_timeout = 30000")
+            self.p = "?"
+
+    def _ts(self, dt: datetime):
+        return dt if self.pg else dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def load(self, kind: str, q: dict) -> int:
+        p = self.p
+        start = datetime.strptime(q["from"], "%Y-%m-%d").date()
+        end = start + timedelta(weeks=WEEKS + SLACK_WEEKS)
+        lo = datetime.combine(start, time(0), tzinfo=self.zone) - timedelta(days=1)
+        hi = datetime.combine(end, time(0), tzinfo=self.zone)
+        d = (lambda x: x) if self.pg else (lambda x: x.isoformat())
+        cur = self.conn.cursor()
+        if kind == "clinician":
+            cur.execute(f"SELECT id FROM clinicians WHERE id = {p} AND active",
+                        (q["clinician_id"],))
+        else:
+            cur.execute("SELECT c.id FROM clinicians c JOIN clinician_modalities m "
+                        f"ON m.clinician_id = c.id WHERE c.active AND m.modality = {p}",
+                        (q["modality"],))
+        ids = [r[0] for r in cur.fetchall()]
+        marks = ", ".join([p] * len(ids))
+        cur.execute(f"SELECT clinician_id, weekday, start_time, end_time FROM working_hours "
+                    f"WHERE clinician_id IN ({marks})", ids)
+        rows = len(cur.fetchall())
+        cur.execute(f"SELECT clinician_id, start_date, end_date FROM absences WHERE clinician_id "
+                    f"IN ({marks}) AND end_date >= {p} AND start_date <= {p}",
+                    [*ids, d(start), d(end)])
+        rows += len(cur.fetchall())
+        cur.execute("SELECT id, site_id, capacity FROM rooms WHERE active")
+        rows += len(cur.fetchall())
+        cur.execute(f"SELECT date, site_id FROM closures WHERE date >= {p} AND date <= {p}",
+                    (d(start), d(end)))
+        rows += len(cur.fetchall())
+        cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions "
+                    f"WHERE starts_at >= {p} AND starts_at < {p} "
+                    "AND status NOT IN ('cancelled_by_client', 'cancelled_by_practice')",
+                    (self._ts(lo), self._ts(hi)))
+        return rows + len(cur.fetchall())
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def measure(kind: str, ids: dict, n: int, base_url: str) -> tuple[list[float], list[float]]:
+    """(HTTP samples, raw SQL samples) in ms."""
+    api = api_session(ids["token"])
+    raw = RawLoader(ids["database_url"], ids["zone"])
+
+    def http(i):
+        r = api.get(base_url + "/api/availability", params=params(kind, ids, i))
+        if r.status_code != 200 or not r.json()["slots"]:
+            raise RuntimeError(f"availability answered {r.status_code}: {r.text[:300]}")
+
+    try:
+        http_ms = timed(http, n)
+        raw_ms = timed(lambda i: raw.load(kind, params(kind, ids, i)), n)
+    finally:
+        raw.close()
+        api.close()
+    return http_ms, raw_ms
+
+
+def run(ctx: Context) -> list[Result]:
+    results = []
+    for db in ctx.opts.dbs:
+        ids = ctx.practice(db)
+        with ctx.server(ids) as base:
+            for kind in ("clinician", "modality"):
+                n = ctx.opts.iterations if kind == "clinician" else max(10, ctx.opts.iterations // 2)
+                log(f"availability ({kind}): {n} searches on {db} ...")
+                http_ms, raw_ms = measure(kind, ids, n, base)
+                results.append(result(NAMES[kind], db, ids["sessions"], http_ms, raw_ms,
+                                      TARGET_MS[kind]))
+    return results
