@@ -20,19 +20,29 @@ from .errors import Forbidden, Unauthorized
 from .extensions import db, login_manager
 from .models import ApiToken, User
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-# A real hash to verify against when the email is unknown, so the time taken
-# does not reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash("not a password")
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The app's argon2id hasher and a dummy hash made with it.
+
+    The library's recommended parameters unless ``ARGON2_PARAMS`` says
+    otherwise (the test suite uses cheap ones). The dummy hash is verified when
+    an email is unknown, so the time taken does not reveal which emails have
+    accounts.
+    """
+    ext = current_app.extensions
+    if "practice_hasher" not in ext:
+        hasher = PasswordHasher(**(current_app.config.get("ARGON2_PARAMS") or {}))
+        ext["practice_hasher"] = (hasher, hasher.hash("not a password"))
+    return ext["practice_hasher"]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return user is not None and user.is_active

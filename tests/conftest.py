@@ -37,6 +37,8 @@ def base_config(url: str, tmp: Path) -> dict:
         "PRACTICE_PLUGINS": "",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Still argon2id, at a cost that keeps a thousand tests quick.
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
 
 
