@@ -14,7 +14,7 @@ from .services.accounts import create_user
 DEMO_USERS = [
     ("admin@demo.practice", "admin", "demo-admin-1", None),
     ("frontdesk@demo.practice", "front_desk", "demo-frontdesk-1", None),
-    ("okafor@demo.practice", "clinician", "demo-clinician-1", "Dr Ada Okafor"),
+    ("okafor@demo.practice", "clinician", "demo-clinician-1", "okafor@demo.practice"),
 ]
 CLINICIANS = [
     ("Dr Ada Okafor", "okafor@demo.practice", ["general", "ipt", "ipt-m"]),
@@ -63,11 +63,13 @@ def load_demo() -> str:
             created += 1
     db.session.commit()
     lines = []
-    for email, role, password, clinician_name in DEMO_USERS:
+    for email, role, password, clinician_email in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.email == email)) is None:
             cid = None
-            if clinician_name:
-                cid = db.session.scalar(select(Clinician.id).where(Clinician.name == clinician_name))
+            if clinician_email:
+                # by email, the key the clinicians above are found by: a
+                # practice may have renamed its demo clinician
+                cid = db.session.scalar(select(Clinician.id).where(Clinician.email == clinician_email))
             create_user(email, role, password, clinician_id=cid)
             created += 1
         lines.append(f"  {role:<11} {email:<26} password: {password}")

@@ -10,6 +10,7 @@ from ..models import Clinician, User
 from ..models.auth import ROLES
 
 MIN_PASSWORD = 8
+MAX_ID = 2**31 - 1
 
 
 class AccountError(ValueError):
@@ -18,7 +19,9 @@ class AccountError(ValueError):
 
 def create_user(email: str, role: str, password: str, clinician_id: int | None = None) -> User:
     email = email.strip()
-    if "@" not in email or len(email) > 254:
+    local, _, domain = email.rpartition("@")
+    if (not local or not domain or len(email) > 254
+            or any(ch.isspace() or ord(ch) < 32 for ch in email)):
         raise AccountError(f"{email!r} is not an email address.")
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of: {', '.join(ROLES)}.")
@@ -27,7 +30,8 @@ def create_user(email: str, role: str, password: str, clinician_id: int | None =
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
         raise AccountError(f"A user with email {email} already exists.")
     if clinician_id is not None:
-        if db.session.get(Clinician, clinician_id) is None:
+        # ids are 32-bit on PostgreSQL: a larger one names no clinician
+        if not 0 < clinician_id <= MAX_ID or db.session.get(Clinician, clinician_id) is None:
             raise AccountError(f"Clinician {clinician_id} does not exist.")
     elif role == "clinician":
         raise AccountError("A clinician account needs --clinician-id.")
