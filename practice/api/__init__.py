@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..auth import user_from_bearer
 from ..errors import AppError, Malformed, UnsupportedMediaType, ValidationFailed, violation
 from ..extensions import api, csrf, db
+from .common import ErrorSchema
 from .fields import HHMM
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,8 @@ def _handle_unexpected(err: Exception):
 
 
 def init_api(app: Flask) -> None:
+    # Document errors as they are sent (json_error), not flask-smorest's shape.
+    api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     api.register_field(HHMM, "string", None)
     api.spec.components.security_scheme(

@@ -31,6 +31,7 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
+    @blp.doc(security=[])  # this is where a token comes from: none needed
     def post(self, data):
         """Exchange email and password for a bearer token."""
         user = db.session.scalar(

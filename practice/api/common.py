@@ -1,7 +1,7 @@
 """Shared schemas: list arguments, list envelopes and the error body."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 MAX_LIMIT = 500
 
@@ -12,6 +12,12 @@ class ListArgs(Schema):
 
 
 class ErrorSchema(Schema):
+    """Every error answer: ``{"error": CODE, "message": TEXT, ...}``; some
+    carry more (``violations``, ``conflicts``, ``field``)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: errors may add keys
+
     error = fields.Str(required=True)
     message = fields.Str(required=True)
     violations = fields.List(fields.Dict())
