@@ -7,10 +7,11 @@ with, and a free room at the same time or the nearest free start that day.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from ..extensions import db
 from ..models import Clinician, Room, SessionParticipant, TherapySession
@@ -56,27 +57,85 @@ def _live():
     return TherapySession.status.not_in(CANCELLED)
 
 
+# No session lasts a day (the application caps durations at 240 minutes and
+# the SQLite guard at 12 hours), so "starts less than a day before the
+# interval" bounds every overlap test below: an index on (owner, starts_at)
+# then reads a day's range per interval instead of everything before it.
+SPAN_BOUND = timedelta(days=1)
+
+
+def _overlaps(col_start, col_end, p: Proposed):
+    return and_(col_start < p.ends_at, col_start > p.starts_at - SPAN_BOUND,
+                col_end > p.starts_at)
+
+
 def _overlaps_any(col_start, col_end, proposed: list[Proposed]):
-    return or_(*(and_(col_start < p.ends_at, col_end > p.starts_at) for p in proposed))
+    return or_(*(_overlaps(col_start, col_end, p) for p in proposed))
+
+
+MAX_OR_TERMS = 40
+
+
+@lru_cache(maxsize=128)
+def _existing_statements(n: int, clients: int):
+    """The two pre-check queries for ``n`` occurrences and ``clients`` clients
+    (``n`` 0: one range over a long series), built once per shape with bound
+    parameters: building hundreds of comparisons per request cost more than
+    running them.
+
+    Each OR term is (owner = x AND overlaps occurrence i): one index range
+    scan on (owner, starts_at), which SQLite (OR-by-union) and PostgreSQL
+    (BitmapOr) both plan as such; a single OR of intervals beside an OR of
+    owners made them read every session in the series' span.
+    """
+    S, P = TherapySession, SessionParticipant
+    cols = (S.id, S.course_id, S.number, S.starts_at, S.ends_at, S.room_id, S.clinician_id)
+
+    def overlaps(col_start, col_end, i):
+        return and_(col_start < bindparam(f"b{i}"), col_start > bindparam(f"lo{i}"),
+                    col_end > bindparam(f"a{i}"))
+
+    if n:
+        own = [and_(S.clinician_id == bindparam("clinician"), overlaps(S.starts_at, S.ends_at, i))
+               for i in range(n)]
+        own += [and_(S.room_id == bindparam(f"room{i}"), overlaps(S.starts_at, S.ends_at, i))
+                for i in range(n)]
+        theirs = [and_(P.client_id == bindparam(f"client{j}"),
+                       overlaps(P.starts_at, P.ends_at, i))
+                  for j in range(clients) for i in range(n)]
+    else:  # each owner's whole span, filtered in Python afterwards
+        span = overlaps(S.starts_at, S.ends_at, 0)
+        own = [and_(S.clinician_id == bindparam("clinician"), span),
+               and_(S.room_id.in_(bindparam("rooms", expanding=True)), span)]
+        theirs = [and_(P.client_id.in_(bindparam("clients", expanding=True)),
+                       overlaps(P.starts_at, P.ends_at, 0))]
+    sessions = select(*cols).where(_live(), or_(*own)).order_by(S.starts_at, S.id)
+    participants = (select(*cols, P.client_id).join(P, P.session_id == S.id)
+                    .where(P.active, or_(*theirs)).order_by(P.starts_at, S.id, P.client_id))
+    return sessions, participants
 
 
 def load_existing(clinician_id: int, room_ids: set[int], client_ids: list[int],
                   proposed: list[Proposed], exclude_ids: set[int]) -> dict[str, list[Existing]]:
     """Live sessions that overlap any proposed interval, by kind."""
-    lo = min(p.starts_at for p in proposed)
-    hi = max(p.ends_at for p in proposed)
-    cols = (TherapySession.id, TherapySession.course_id, TherapySession.number,
-            TherapySession.starts_at, TherapySession.ends_at, TherapySession.room_id,
-            TherapySession.clinician_id)
-    base = (select(*cols).where(_live(), TherapySession.starts_at < hi,
-                                TherapySession.ends_at > lo,
-                                TherapySession.starts_at > lo - timedelta(days=1)))
-    if len(proposed) <= 40:
-        base = base.where(_overlaps_any(TherapySession.starts_at, TherapySession.ends_at, proposed))
+    params: dict = {"clinician": clinician_id}
+    if len(proposed) <= MAX_OR_TERMS:
+        shape = proposed
+        for i, p in enumerate(proposed):
+            params[f"room{i}"] = p.room_id
+        for j, cid in enumerate(client_ids):
+            params[f"client{j}"] = cid
+    else:
+        shape = [Proposed(0, min(p.starts_at for p in proposed),
+                          max(p.ends_at for p in proposed), 0)]
+        params.update(rooms=sorted(room_ids), clients=list(client_ids))
+    for i, p in enumerate(shape):
+        params.update({f"a{i}": p.starts_at, f"b{i}": p.ends_at,
+                       f"lo{i}": p.starts_at - SPAN_BOUND})
+    n = len(proposed) if len(proposed) <= MAX_OR_TERMS else 0
+    sessions, participants = _existing_statements(n, len(client_ids) if n else 0)
     out: dict[str, list[Existing]] = {"clinician": [], "room": [], "client": []}
-    rows = db.session.execute(base.where(or_(TherapySession.clinician_id == clinician_id,
-                                             TherapySession.room_id.in_(room_ids)))).all()
-    for r in rows:
+    for r in db.session.execute(sessions, params).all():
         if r.id in exclude_ids:
             continue
         e = Existing(r.id, r.course_id, r.number, r.starts_at, r.ends_at, r.room_id, r.clinician_id)
@@ -85,15 +144,7 @@ def load_existing(clinician_id: int, room_ids: set[int], client_ids: list[int],
         if r.room_id in room_ids:
             out["room"].append(e)
     if client_ids:
-        q = (select(*cols, SessionParticipant.client_id)
-             .join(SessionParticipant, SessionParticipant.session_id == TherapySession.id)
-             .where(SessionParticipant.client_id.in_(client_ids), SessionParticipant.active,
-                    SessionParticipant.starts_at < hi, SessionParticipant.ends_at > lo,
-                    SessionParticipant.starts_at > lo - timedelta(days=1)))
-        if len(proposed) <= 40:
-            q = q.where(_overlaps_any(SessionParticipant.starts_at, SessionParticipant.ends_at,
-                                      proposed))
-        for r in db.session.execute(q).all():
+        for r in db.session.execute(participants, params).all():
             if r.id in exclude_ids:
                 continue
             out["client"].append(Existing(r.id, r.course_id, r.number, r.starts_at, r.ends_at,
