@@ -1,3 +1,12 @@
+"""Alembic environment for ``flask --app wsgi db ...``.
+
+Version locations: the core's ``versions/`` plus every *available* plugin's
+branch (enabled or not, so plugin tables always exist). They are set by the
+Flask-Migrate configure callback in ``practice.plugin_manager``
+(``_alembic_version_dirs``), because Alembic reads them before this file
+runs. Each plugin branch starts on a core revision, so there is one head and
+``db upgrade`` needs no revision argument (see the README's plugin guide).
+"""
 import logging
 from logging.config import fileConfig
 

@@ -184,3 +184,22 @@ def test_flags_list_filters_and_a_clinician_sees_only_their_own(practice):
     assert practice.admin.get(f"/api/flags?clinician_id={practice.clinician_id}"
                               ).json["total"] >= 1
     assert practice.admin.get("/api/flags?severity=urgent").status_code == 422
+
+
+def test_ipt_flags_command_refreshes_and_lists_without_client_names(app, practice, runner):
+    first = monday_weeks_ago(30)
+    c = practice.book("ipt", session_count=16, first_date=first)["id"]
+    practice.attend(c, 1, 2, 3)
+    out = runner.invoke(args=["ipt", "flags", "--today", day(first, 5).isoformat()]).output
+    assert f"course {c}\thigh\tipt.problem_area_missing\tdue {day(first, 4).isoformat()}" in out
+    assert "Client" not in out
+    assert out.strip().splitlines()[-1].startswith("2 open IPT flag(s) on 1 IPT course(s)")
+    bad = runner.invoke(args=["ipt", "flags", "--today", "2030-13-01"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_ipt_command_exists_only_while_the_plugin_is_enabled(app_config):
+    from practice import create_app
+
+    off = create_app({**app_config, "PRACTICE_PLUGINS": ""})
+    assert off.test_cli_runner().invoke(args=["ipt", "flags"]).exit_code == 2
