@@ -36,8 +36,8 @@ class EventData:
 
     uid: str
     sequence: int
-    created: datetime
-    updated: datetime
+    created: datetime | str  # UTC; SQLite gives its stored text
+    updated: datetime | str
     starts_at: datetime
     ends_at: datetime
     tzid: str
@@ -47,6 +47,7 @@ class EventData:
     description: str
 
 
+@lru_cache(maxsize=8192)
 def initials(name: str) -> str:
     """First letters of the first and the last name: "Zebediah Quux-Testperson"
     gives "ZQ" (a double-barrelled surname is one name)."""
@@ -81,6 +82,15 @@ def core_texts(*, privacy: str, owner_kind: str, names: list[str], group: bool,
     A group label that names a modality ("IPT group") is not shown: the
     modality can reveal the clients' condition.
     """
+    # A feed repeats the same few texts hundreds of times: work each out once.
+    return _core_texts(privacy, owner_kind, tuple(names), group, label, clinician_name,
+                       cancelled, modality_words)
+
+
+@lru_cache(maxsize=8192)
+def _core_texts(privacy: str, owner_kind: str, names: tuple[str, ...], group: bool,
+                label: str | None, clinician_name: str, cancelled: bool,
+                modality_words: frozenset[str]) -> tuple[str, str]:
     description = ""
     if label and names_a_modality(label, modality_words):
         label = None

@@ -82,8 +82,17 @@ def _escape_open(chars: list[str]) -> bool:
     return run % 2 == 1
 
 
-def utc_value(moment: datetime) -> str:
-    """A DATE-TIME in UTC form (``20260302T220000Z``)."""
+def utc_value(moment: datetime | str) -> str:
+    """A DATE-TIME in UTC form (``20260302T220000Z``).
+
+    Also takes a UTC instant as SQLite stores it (``2026-03-02 22:00:00.000000``),
+    which feeds read without converting it to a datetime first.
+    """
+    if isinstance(moment, str):
+        if len(moment) >= 19 and moment[4] == "-" and moment[13] == ":":
+            return (f"{moment[0:4]}{moment[5:7]}{moment[8:10]}T"
+                    f"{moment[11:13]}{moment[14:16]}{moment[17:19]}Z")
+        moment = datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 

@@ -1,9 +1,9 @@
 """What a feed reads from the database: its window, its sessions, the names
 that may appear, and a fingerprint of all of that.
 
-The fingerprint is one cheap aggregate query over exactly the rows a feed
-body is built from (counts, sums and the newest ``updated_at`` of sessions,
-courses, rooms, clinicians, participants and clients in the window). Any
+The fingerprint is one aggregate query over exactly the rows a feed body is
+built from (counts, sums and the newest ``updated_at`` of sessions, courses,
+rooms, clinicians, participants and clients in the window). Any
 change that can alter the body changes the fingerprint, so a body cached
 under it is never stale, in whichever worker it was built.
 """
@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session as DBSession
+from sqlalchemy.types import NullType
 
-from ..models import (Client, Clinician, Course, CourseClient, Room, SessionParticipant,
-                      TherapySession)
+from ..models import Client, Clinician, Course, Room, SessionParticipant, TherapySession
 from ..models.courses import CANCELLED
 
 DAYS_BACK = 30
@@ -65,98 +65,127 @@ def feed_window(today: date, tz: ZoneInfo) -> Window:
     return Window(start=start, end=end, first_day=first, last_day=last)
 
 
-def _in_window(owner: Owner, window: Window, s=TherapySession):
-    column = s.clinician_id if owner.kind == "clinician" else s.room_id
-    return and_(column == owner.id, s.starts_at < window.end, s.ends_at > window.start)
+# Core tables: feeds read thousands of rows, so they skip the ORM's row handling.
+S = TherapySession.__table__
+C = Course.__table__
+R = Room.__table__
+CL = Clinician.__table__
+P = SessionParticipant.__table__
+CLI = Client.__table__
+
+
+# No session lasts a day (the database refuses more than 12 hours), so a
+# lower bound on ``starts_at`` lets the (owner, starts_at) index skip the
+# owner's whole history before the window.
+LONGEST_SESSION = timedelta(days=1)
+
+
+def _in_window(owner: Owner, window: Window, s=S):
+    column = s.c.clinician_id if owner.kind == "clinician" else s.c.room_id
+    return and_(column == owner.id, s.c.starts_at < window.end,
+                s.c.starts_at > window.start - LONGEST_SESSION, s.c.ends_at > window.start)
+
+
+def _owner_table(owner: Owner):
+    return CL if owner.kind == "clinician" else R
 
 
 def fingerprint(db: DBSession, owner: Owner, window: Window, *, names: bool,
                 positions: bool) -> tuple[Any, ...]:
-    """Everything a feed body depends on in the database, in one round trip.
+    """Everything a feed body depends on in the database, in one query and
+    one pass over the window's sessions (and their participants).
 
     :param names: include participants and clients (not needed for ``busy``).
     :param positions: include every session of the courses in the window
         (their order gives "session k of N" to the phase hook).
     """
-    s, c, r, cl = TherapySession, Course, Room, Clinician
     where = _in_window(owner, window)
-    parts = [select(func.count(s.id), func.max(s.updated_at), func.sum(s.sequence),
-                    func.sum(s.id), func.max(c.updated_at), func.max(r.updated_at),
-                    func.max(cl.updated_at))
-             .select_from(s).join(c, c.id == s.course_id).join(r, r.id == s.room_id)
-             .join(cl, cl.id == s.clinician_id).where(where)]
-    owner_model = Clinician if owner.kind == "clinician" else Room
-    parts.append(select(owner_model.updated_at).where(owner_model.id == owner.id))
-    course_ids = select(s.course_id).where(where)
+    joined = S.join(C, C.c.id == S.c.course_id).join(R, R.c.id == S.c.room_id)
+    # Sums and counts over the joined rows: any change to a session, to the
+    # set of sessions or of participants moves at least one of them.
+    cols = [func.count(), func.max(S.c.updated_at), func.sum(S.c.sequence), func.sum(S.c.id),
+            func.max(C.c.updated_at), func.max(R.c.updated_at)]
+    if owner.kind == "room":  # room feeds name the clinician
+        joined = joined.join(CL, CL.c.id == S.c.clinician_id)
+        cols.append(func.max(CL.c.updated_at))
     if names:
-        p, cc = SessionParticipant, CourseClient
-        parts.append(select(func.count(p.id), func.sum(p.client_id),
-                            func.sum(case((p.active, 1), else_=0)),
-                            func.max(Client.updated_at))
-                     .select_from(p).join(s, s.id == p.session_id)
-                     .join(Client, Client.id == p.client_id).where(where))
-        parts.append(select(func.count(), func.sum(cc.client_id))
-                     .where(cc.course_id.in_(course_ids)))
+        joined = (joined.outerjoin(P, P.c.session_id == S.c.id)
+                  .outerjoin(CLI, CLI.c.id == P.c.client_id))
+        cols += [func.count(P.c.id), func.sum(P.c.client_id),
+                 func.sum(case((P.c.active, 1), else_=0)), func.max(CLI.c.updated_at)]
+    table = _owner_table(owner)
+    cols.append(select(table.c.updated_at).where(table.c.id == owner.id).scalar_subquery())
     if positions:
-        other = TherapySession.__table__.alias("other")
-        parts.append(select(func.count(other.c.id), func.max(other.c.updated_at),
-                            func.sum(other.c.sequence))
-                     .where(other.c.course_id.in_(course_ids)))
-    # One-row subqueries joined on TRUE: a single round trip, a single row.
-    subqueries = [q.subquery() for q in parts]
-    joined = subqueries[0]
-    for sub in subqueries[1:]:
-        joined = joined.join(sub, true())
-    row = db.execute(select(*subqueries).select_from(joined)).one()
-    return tuple(row)
+        other = S.alias("other")
+        course_ids = select(S.c.course_id).where(where)
+        for agg in (func.count(), func.max(other.c.updated_at), func.sum(other.c.sequence)):
+            cols.append(select(agg).where(other.c.course_id.in_(course_ids)).scalar_subquery())
+    return tuple(db.execute(select(*cols).select_from(joined).where(where)).one())
 
 
-def session_rows(db: DBSession, owner: Owner, window: Window) -> list[Any]:
-    """The sessions in the window with what an event shows, in time order."""
-    s, c, r, cl = TherapySession, Course, Room, Clinician
-    q = (select(s.id, s.uid, s.sequence, s.starts_at, s.ends_at, s.status, s.created_at,
-                s.updated_at, s.course_id, c.updated_at.label("course_updated_at"),
-                c.modality, r.name.label("room_name"), c.label,
-                c.timezone, c.planned_sessions, cl.name.label("clinician_name"))
-         .select_from(s).join(c, c.id == s.course_id).join(r, r.id == s.room_id)
-         .join(cl, cl.id == s.clinician_id)
-         .where(_in_window(owner, window)).order_by(s.starts_at, s.id))
-    return list(db.execute(q))
+def _raw(column, name: str):
+    """The column as the driver returns it, without the UTCDateTime processing."""
+    return type_coerce(column, NullType()).label(name)
 
 
-def participant_names(db: DBSession, owner: Owner, window: Window) -> dict[int, list[str]]:
-    """session id -> names of its clients (active participants first choice)."""
-    p = SessionParticipant
-    q = (select(p.session_id, Client.name, p.active).select_from(p)
-         .join(TherapySession, TherapySession.id == p.session_id)
-         .join(Client, Client.id == p.client_id)
-         .where(_in_window(owner, window)).order_by(p.session_id, p.client_id))
-    active: dict[int, list[str]] = {}
-    everyone: dict[int, list[str]] = {}
-    for session_id, name, is_active in db.execute(q):
-        everyone.setdefault(session_id, []).append(name)
-        if is_active:
-            active.setdefault(session_id, []).append(name)
-    # A session whose only client is marked inactive still belongs to them.
-    return {sid: active.get(sid) or names for sid, names in everyone.items()}
+@dataclass(frozen=True, slots=True)
+class FeedSession:
+    """One session in the window with what its event may show."""
+
+    row: Any  # the session's columns (see ``feed_sessions``)
+    names: list[str]  # its clients' names: the active participants, else all
+    group: bool  # more than one client
 
 
-def course_sizes(db: DBSession, owner: Owner, window: Window) -> dict[int, int]:
-    """course id -> number of clients, for the courses in the window."""
-    cc = CourseClient
-    course_ids = select(TherapySession.course_id).where(_in_window(owner, window))
-    q = (select(cc.course_id, func.count()).where(cc.course_id.in_(course_ids))
-         .group_by(cc.course_id))
-    return {course_id: n for course_id, n in db.execute(q)}
+def feed_sessions(db: DBSession, owner: Owner, window: Window, *,
+                  names: bool) -> list[FeedSession]:
+    """The sessions in the window, in time order, with their clients' names
+    (when ``names``), from one query."""
+    # Only the start and end need to be datetimes (for local wall-clock time):
+    # the stamps are written out in UTC as stored (``ical.utc_value`` takes
+    # SQLite's text or PostgreSQL's datetime), skipping thousands of
+    # conversions per feed.
+    cols = [S.c.id, S.c.uid, S.c.sequence, S.c.starts_at, S.c.ends_at, S.c.status,
+            _raw(S.c.created_at, "created_at"), _raw(S.c.updated_at, "updated_at"),
+            S.c.course_id, _raw(C.c.updated_at, "course_updated_at"), C.c.modality, C.c.label,
+            C.c.timezone, C.c.planned_sessions, R.c.name.label("room_name")]
+    joined = S.join(C, C.c.id == S.c.course_id).join(R, R.c.id == S.c.room_id)
+    if owner.kind == "room":
+        joined = joined.join(CL, CL.c.id == S.c.clinician_id)
+        cols.append(CL.c.name.label("clinician_name"))
+    order = [S.c.starts_at, S.c.id]
+    if names:
+        joined = (joined.outerjoin(P, P.c.session_id == S.c.id)
+                  .outerjoin(CLI, CLI.c.id == P.c.client_id))
+        cols += [CLI.c.name.label("client_name"), P.c.active.label("client_active")]
+        order.append(P.c.client_id)
+    result = db.execute(select(*cols).select_from(joined)
+                        .where(_in_window(owner, window)).order_by(*order))
+    out: list[FeedSession] = []
+    current, active, everyone = None, [], []
+
+    def flush() -> None:
+        if current is not None:
+            out.append(FeedSession(current, active or everyone, len(everyone) > 1))
+
+    for row in result:
+        if current is None or row.id != current.id:
+            flush()
+            current, active, everyone = row, [], []
+        if names and row.client_name is not None:
+            everyone.append(row.client_name)
+            if row.client_active:
+                active.append(row.client_name)
+    flush()
+    return out
 
 
 def live_positions(db: DBSession, owner: Owner, window: Window) -> dict[int, int]:
     """session id -> its 1-based place among its course's non-cancelled
     sessions in time order (cancelled sessions have none)."""
-    s = TherapySession
-    course_ids = select(s.course_id).where(_in_window(owner, window))
-    q = (select(s.id, s.course_id, s.status).where(s.course_id.in_(course_ids))
-         .order_by(s.course_id, s.starts_at, s.id))
+    course_ids = select(S.c.course_id).where(_in_window(owner, window))
+    q = (select(S.c.id, S.c.course_id, S.c.status).where(S.c.course_id.in_(course_ids))
+         .order_by(S.c.course_id, S.c.starts_at, S.c.id))
     positions: dict[int, int] = {}
     current, k = None, 0
     for session_id, course_id, status in db.execute(q):
@@ -170,5 +199,5 @@ def live_positions(db: DBSession, owner: Owner, window: Window) -> dict[int, int
 
 
 def owner_name(db: DBSession, owner: Owner) -> str | None:
-    model = Clinician if owner.kind == "clinician" else Room
-    return db.scalar(select(model.name).where(model.id == owner.id))
+    table = _owner_table(owner)
+    return db.scalar(select(table.c.name).where(table.c.id == owner.id))

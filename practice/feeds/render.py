@@ -110,23 +110,24 @@ def _render(app: Flask, owner: query.Owner, privacy: str, window: query.Window,
             practice_tz: str, *, names: bool, positions: bool, feed_hook: bool,
             phase_hook: bool, plugins: tuple[str, ...], state: FeedState) -> bytes:
     s = db.session
-    rows = query.session_rows(s, owner, window)
-    people = query.participant_names(s, owner, window) if names else {}
-    sizes = query.course_sizes(s, owner, window) if names else {}
+    sessions = query.feed_sessions(s, owner, window, names=names)
     places = query.live_positions(s, owner, window) if positions else {}
     head = _calendar_head(app, owner, practice_tz)
     base_words = _modality_words(app)
+    room_feed = owner.kind == "room"
 
-    pending: list[tuple[int, Any, EventData, tuple]] = []
+    pending: list[tuple[int, Any, EventData, tuple, frozenset[str]]] = []
     chunks: list[bytes | None] = []
     zones: set[str] = set()
-    for row in rows:
+    events_cache = state.events
+    for item in sessions:
+        row = item.row
         cancelled = row.status in CANCELLED
         words = base_words if row.modality == "general" else base_words | {row.modality}
         summary, description = core_texts(
-            privacy=privacy, owner_kind=owner.kind, names=people.get(row.id, []),
-            group=sizes.get(row.course_id, 1) > 1, label=row.label,
-            clinician_name=row.clinician_name, cancelled=cancelled, modality_words=words)
+            privacy=privacy, owner_kind=owner.kind, names=item.names, group=item.group,
+            label=row.label, clinician_name=row.clinician_name if room_feed else "",
+            cancelled=cancelled, modality_words=words)
         event = EventData(uid=row.uid, sequence=row.sequence, created=row.created_at,
                           updated=row.updated_at, starts_at=row.starts_at,
                           ends_at=row.ends_at, tzid=row.timezone or practice_tz,
@@ -137,7 +138,7 @@ def _render(app: Flask, owner: query.Owner, privacy: str, window: query.Window,
         plugin_ctx = ((row.course_id, row.course_updated_at, places.get(row.id),
                        row.planned_sessions, plugins) if feed_hook else None)
         cache_key = (event, plugin_ctx)
-        data = state.events.get(cache_key)
+        data = events_cache.get(cache_key)
         if data is None:
             pending.append((len(chunks), row, event, cache_key, words))
         chunks.append(data)
