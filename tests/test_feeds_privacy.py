@@ -207,10 +207,19 @@ def ipt_app(app_config, app):
     return create_app({**app_config, "PRACTICE_PLUGINS": "ipt"})
 
 
-def test_ipt_plugin_never_puts_the_modality_in_a_feed(app, ipt_app, zeb):
+def test_ipt_plugin_adds_its_caption_never_the_modality(app, ipt_app, zeb):
     with app.app_context():
-        path = feed_link(privacy="full", clinician_id=zeb["clinician"])
-    body = ipt_app.test_client().get(path, buffered=True).data
+        db.session.get(Course, zeb["course"]).planned_sessions = 16
+        db.session.commit()
+        full = feed_link(privacy="full", clinician_id=zeb["clinician"])
+        initials_only = feed_link(privacy="initials", room_id=zeb["room"])
+    body = ipt_app.test_client().get(full, buffered=True).data
+    assert summaries(body)[:2] == [
+        "Session: Zebediah Quux-Testperson \u2013 session 1 of 16 (initial)",
+        "Session: Zebediah Quux-Testperson \u2013 session 2 of 16 (initial)"]
     text = readable(body)
     assert modality_free(text)
     assert all(secret not in text for secret in ("grief", "Marguerite", "1984"))
+    # Below full privacy the plugin adds nothing.
+    room = ipt_app.test_client().get(initials_only, buffered=True).data
+    assert summaries(room) == ["Session: ZQ (Dr Okafor)"] * 4
