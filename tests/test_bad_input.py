@@ -389,3 +389,40 @@ def test_fuzzed_bodies_never_give_a_500(admin, world, target, body):
     assert resp.status_code < 500, (target, body, resp.get_data(as_text=True))
     if resp.status_code >= 400:
         assert_error_shape(resp, {400, 401, 404, 409, 415, 422})
+
+
+# -- what a bug looks like from outside --------------------------------------------
+@pytest.fixture
+def buggy_client(db_url, tmp_path):
+    """An app with routes that fail the way bugs do (its own app, no rows)."""
+    from sqlalchemy.exc import DataError
+
+    app = create_app(base_config(db_url, tmp_path))
+
+    def boom():
+        raise RuntimeError("secret detail: /srv/practice/app.py line 42, client Jane Roe")
+
+    def refused_value():
+        raise DataError("INSERT INTO clients ...", {"name": "Jane Roe"}, ValueError("out of range"))
+
+    app.add_url_rule("/api/_test/boom", "boom", boom)
+    app.add_url_rule("/api/_test/data-error", "data_error", refused_value)
+    yield app.test_client()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_an_unexpected_error_is_a_plain_500_without_details(buggy_client):
+    r = buggy_client.get("/api/_test/boom")
+    assert r.status_code == 500
+    assert r.json == {"error": "internal_error", "message": "Something went wrong."}
+    text_ = r.get_data(as_text=True)
+    for leak in ("secret detail", "Traceback", "app.py", "Jane Roe", "RuntimeError"):
+        assert leak not in text_
+
+
+def test_a_value_the_database_refuses_is_422_not_500(buggy_client):
+    r = buggy_client.get("/api/_test/data-error")
+    assert r.status_code == 422 and r.json["error"] == "validation_error"
+    assert "Jane Roe" not in r.get_data(as_text=True)
+    assert "INSERT" not in r.get_data(as_text=True)
