@@ -7,6 +7,7 @@ function the endpoint uses.
 from __future__ import annotations
 
 import base64
+import re
 import hashlib
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -318,3 +319,39 @@ def test_clinician_manages_own_absences(api_as, app):
     assert r.status_code == 201, r.json
     assert me.get(f"/api/clinicians/{own}/absences").json["total"] == 1
     assert me.delete(f"/api/clinicians/{own}/absences/{r.json['id']}").status_code == 204
+
+
+# -- every /api route, including those of other packages and plugins -------------
+PUBLIC = {("/api/tokens", "POST"), ("/api/openapi.json", "GET")}
+
+
+def _every_route_needs_a_token(app, client):
+    seen = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", "1", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.rule, method) in PUBLIC:
+                continue
+            kw = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+            r = getattr(client, method.lower())(url, **kw)
+            assert r.status_code == 401, (method, rule.rule, r.status_code)
+            assert r.json["error"] == "unauthorized"
+            seen += 1
+    assert seen >= 20  # the walk really found the API
+
+
+def test_every_api_route_needs_a_token(app, client):
+    _every_route_needs_a_token(app, client)
+
+
+class TestWithPlugins:
+    @pytest.fixture
+    def app_config(self, app_config):
+        from practice.plugin_manager import available_plugins
+
+        return {**app_config, "PRACTICE_PLUGINS": ",".join(sorted(available_plugins()))}
+
+    def test_every_api_route_needs_a_token(self, app, client):
+        _every_route_needs_a_token(app, client)
