@@ -9,7 +9,7 @@ exact state afterwards. After each operation: the answer and the state must
 match the prediction (a refusal changes nothing), and no two live sessions
 overlap for any clinician, room or client.
 
-Bounded for CI: derandomized, a fixed number of examples (about 250
+Bounded for CI: derandomized, a fixed number of examples (about 300
 operations in all), times in Europe/London on a 10-minute grid between 08:00
 and 12:00 (never in a daylight-saving gap, but across the March change), no
 closures or absences.
