@@ -139,3 +139,35 @@ def test_general_courses_get_no_make_up_unless_asked(practice):
                            json={"by": "client"})
     assert r.json["make_up"] is None
     assert all(s["phase"] is None for s in r.json["sessions"])
+
+
+def test_ipt_warnings_name_their_rule_and_plugin(app, practice, make_client):
+    from datetime import timedelta
+
+    from practice.models import Course
+    from practice.services.modalities import run_checks
+
+    first = practice.book("ipt", session_count=12)
+    second = practice.book("ipt", session_count=12, start_time="15:00")
+    assert {"rule": "ipt.concurrent_course", "plugin": "ipt", "field": "client_ids",
+            "message": "A client of this booking already has an active acute IPT course; "
+                       "IPT works on one contract at a time."} in second["warnings"]
+    alone = practice.book("ipt-m", client_ids=[make_client()], start_time="17:00")
+    assert "ipt.maintenance_without_acute" in [w["rule"] for w in alone["warnings"]]
+    # A move that breaks the weekly rhythm is allowed with a warning.
+    with app.app_context():
+        course = db.session.get(Course, first["id"])
+        s3 = next(s for s in course.sessions if s.number == 3)
+        near = s3.starts_at + timedelta(days=5)
+        violations, warnings = run_checks(
+            "practice_check_reschedule", course=course, session=s3, scope="this",
+            changes=[{"number": 3, "starts_at": near, "ends_at": near + timedelta(minutes=50),
+                      "room_id": s3.room_id}])
+        assert violations == [] and [(w["rule"], w["plugin"]) for w in warnings] == \
+            [("ipt.weekly_rhythm", "ipt")]
+        same_week = s3.starts_at + timedelta(days=1)
+        _, warnings = run_checks(
+            "practice_check_reschedule", course=course, session=s3, scope="this",
+            changes=[{"number": 3, "starts_at": same_week, "room_id": s3.room_id,
+                      "ends_at": same_week + timedelta(minutes=50)}])
+        assert warnings == []

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from practice.extensions import db
-from practice.models import Course, CourseFlag
+from practice.models import Course
 from practice.services.flags import practice_today, refresh_course_flags
 
 from .rules import KEYS, PLUGIN

@@ -10,7 +10,6 @@ warnings.
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -82,10 +81,6 @@ def has_engagement_session(course: Course) -> bool:
 def live_sessions(course: Course) -> list[TherapySession]:
     """Delivered or scheduled (not cancelled) sessions, in time order."""
     return sorted((s for s in course.sessions if not s.cancelled), key=lambda s: s.starts_at)
-
-
-def local_date(course: Course, session: TherapySession):
-    return session.starts_at.astimezone(ZoneInfo(course.timezone)).date()
 
 
 # -- checks --------------------------------------------------------------------
