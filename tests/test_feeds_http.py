@@ -260,3 +260,82 @@ def test_room_feed_lists_the_rooms_sessions(app, client, world):
     assert calname == f"{name} (Demo Practice)"
     summaries = {str(e["SUMMARY"]) for e in cal.walk("VEVENT")}
     assert summaries == {"Session: AL (Dr Okafor)"}
+
+
+
+def _group_label(app, world):
+    """A group course (two clients) shows its label: renaming it shows."""
+    from practice.models import Course
+
+    db.session.get(Course, world["course"]).label = "Renamed group"
+
+
+def _add_client(app, world):
+    from practice.models import Client, CourseClient
+
+    other = Client(name="Dan Third")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(CourseClient(course_id=world["course"], client_id=other.id))
+
+
+def _rename_clinician(app, world):
+    from practice.models import Clinician
+
+    db.session.get(Clinician, world["clinician"]).name = "Dr Okafor-Smith"
+
+
+def _move_out_of_window(app, world):
+    session = sessions_of(world["course"])[-1]
+    session.starts_at += timedelta(days=800)
+    session.ends_at += timedelta(days=800)
+    session.sequence += 1
+    session.updated_at = datetime.now(timezone.utc)
+
+
+@pytest.mark.parametrize("change", [_group_label, _add_client, _rename_clinician,
+                                    _move_out_of_window])
+def test_every_change_that_shows_changes_the_etag(app, client, world, change):
+    """Clinician and room feeds both follow each change."""
+    from practice.models import Client, Course, CourseClient
+
+    with app.app_context():
+        # Make it a group course first, so its label and clients show.
+        second = Client(name="Carl Second")
+        db.session.add(second)
+        db.session.flush()
+        db.session.add(CourseClient(course_id=world["course"], client_id=second.id))
+        db.session.get(Course, world["course"]).label = "Tuesday group"
+        db.session.commit()
+        room_path = feed_link(room_id=world["room"])
+    paths = (world["path"], room_path)
+    before = {p: get(client, p) for p in paths}
+    assert b"SUMMARY:Group: Tuesday group" in before[world["path"]].data
+    with app.app_context():
+        change(app, world)
+        db.session.commit()
+    for path, old in before.items():
+        new = get(client, path, **{"If-None-Match": old.headers["ETag"]})
+        if change is _add_client:
+            # Initials never show a group's members; nothing visible changed.
+            assert new.status_code == 304
+            continue
+        assert new.status_code == 200, (change.__name__, path)
+        assert new.data != old.data
+
+
+def test_full_privacy_follows_group_membership(app, client, world):
+    from practice.models import Client, CourseClient
+
+    with app.app_context():
+        path = feed_link(clinician_id=world["clinician"], privacy="full")
+    before = get(client, path)
+    with app.app_context():
+        second = Client(name="Carl Second")
+        db.session.add(second)
+        db.session.flush()
+        db.session.add(CourseClient(course_id=world["course"], client_id=second.id))
+        db.session.commit()
+    after = get(client, path, **{"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert b"Clients: Ada Lovelace\\, Carl Second" in after.data

@@ -1,9 +1,9 @@
 """What a feed reads from the database: its window, its sessions, the names
 that may appear, and a fingerprint of all of that.
 
-The fingerprint is one aggregate query over exactly the rows a feed body is
-built from (counts, sums and the newest ``updated_at`` of sessions, courses,
-rooms, clinicians, participants and clients in the window). Any
+The fingerprint is one aggregate query over what a feed body is built from
+(counts, sums and the newest ``updated_at`` of the window's sessions, their
+courses and the courses' clients, and of rooms and clinicians). Any
 change that can alter the body changes the fingerprint, so a body cached
 under it is never stale, in whichever worker it was built.
 """
@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import and_, func, select, true, type_coerce
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.types import NullType
 
-from ..models import Client, Clinician, Course, Room, SessionParticipant, TherapySession
+from ..models import Client, Clinician, Course, CourseClient, Room, TherapySession
 from ..models.courses import CANCELLED
 
 DAYS_BACK = 30
@@ -70,7 +70,7 @@ S = TherapySession.__table__
 C = Course.__table__
 R = Room.__table__
 CL = Clinician.__table__
-P = SessionParticipant.__table__
+CC = CourseClient.__table__
 CLI = Client.__table__
 
 
@@ -92,35 +92,44 @@ def _owner_table(owner: Owner):
 
 def fingerprint(db: DBSession, owner: Owner, window: Window, *, names: bool,
                 positions: bool) -> tuple[Any, ...]:
-    """Everything a feed body depends on in the database, in one query and
-    one pass over the window's sessions (and their participants).
+    """Everything a feed body depends on in the database, in one query.
 
-    :param names: include participants and clients (not needed for ``busy``).
+    The window's sessions are read once (an index range scan); everything
+    else is reached through the few courses they belong to, or is a small
+    table read whole (rooms, clinicians), so no per-session join is needed.
+
+    :param names: include the courses' clients (not needed for ``busy``).
     :param positions: include every session of the courses in the window
         (their order gives "session k of N" to the phase hook).
     """
-    where = _in_window(owner, window)
-    joined = S.join(C, C.c.id == S.c.course_id).join(R, R.c.id == S.c.room_id)
-    # Sums and counts over the joined rows: any change to a session, to the
-    # set of sessions or of participants moves at least one of them.
-    cols = [func.count(), func.max(S.c.updated_at), func.sum(S.c.sequence), func.sum(S.c.id),
-            func.max(C.c.updated_at), func.max(R.c.updated_at)]
-    if owner.kind == "room":  # room feeds name the clinician
-        joined = joined.join(CL, CL.c.id == S.c.clinician_id)
-        cols.append(func.max(CL.c.updated_at))
+    w = (select(S.c.id, S.c.course_id, S.c.updated_at, S.c.sequence)
+         .where(_in_window(owner, window)).cte("w"))
+    courses = select(w.c.course_id).distinct().cte("wc")
+    # Sums and counts: any change to a session, to the set of sessions, or to
+    # a course's clients moves at least one of them.
+    parts = [select(func.count(), func.max(w.c.updated_at), func.sum(w.c.sequence),
+                    func.sum(w.c.id))]
+    joined = courses.join(C, C.c.id == courses.c.course_id)
+    cols = [func.max(C.c.updated_at)]
     if names:
-        joined = (joined.outerjoin(P, P.c.session_id == S.c.id)
-                  .outerjoin(CLI, CLI.c.id == P.c.client_id))
-        cols += [func.count(P.c.id), func.sum(P.c.client_id),
-                 func.sum(case((P.c.active, 1), else_=0)), func.max(CLI.c.updated_at)]
-    table = _owner_table(owner)
-    cols.append(select(table.c.updated_at).where(table.c.id == owner.id).scalar_subquery())
+        joined = (joined.outerjoin(CC, CC.c.course_id == courses.c.course_id)
+                  .outerjoin(CLI, CLI.c.id == CC.c.client_id))
+        cols += [func.count(CC.c.client_id), func.sum(CC.c.client_id),
+                 func.max(CLI.c.updated_at)]
+    parts.append(select(*cols).select_from(joined))
     if positions:
-        other = S.alias("other")
-        course_ids = select(S.c.course_id).where(where)
-        for agg in (func.count(), func.max(other.c.updated_at), func.sum(other.c.sequence)):
-            cols.append(select(agg).where(other.c.course_id.in_(course_ids)).scalar_subquery())
-    return tuple(db.execute(select(*cols).select_from(joined).where(where)).one())
+        parts.append(select(func.count(S.c.id), func.max(S.c.updated_at), func.sum(S.c.sequence))
+                     .where(S.c.course_id.in_(select(courses.c.course_id))))
+    subqueries = [q.subquery() for q in parts]
+    frm = subqueries[0]
+    for sub in subqueries[1:]:
+        frm = frm.join(sub, true())
+    table = _owner_table(owner)
+    small = [select(func.max(R.c.updated_at)).scalar_subquery(),  # room names
+             select(table.c.updated_at).where(table.c.id == owner.id).scalar_subquery()]
+    if owner.kind == "room":  # room feeds name the clinician
+        small.append(select(func.max(CL.c.updated_at)).scalar_subquery())
+    return tuple(db.execute(select(*subqueries, *small).select_from(frm)).one())
 
 
 def _raw(column, name: str):
@@ -133,14 +142,14 @@ class FeedSession:
     """One session in the window with what its event may show."""
 
     row: Any  # the session's columns (see ``feed_sessions``)
-    names: list[str]  # its clients' names: the active participants, else all
-    group: bool  # more than one client
+    names: list[str]  # the course's clients' names
+    group: bool  # a course of more than one client
 
 
 def feed_sessions(db: DBSession, owner: Owner, window: Window, *,
                   names: bool) -> list[FeedSession]:
-    """The sessions in the window, in time order, with their clients' names
-    (when ``names``), from one query."""
+    """The sessions in the window, in time order, with their course's
+    clients' names (when ``names``), from one query."""
     # Only the start and end need to be datetimes (for local wall-clock time):
     # the stamps are written out in UTC as stored (``ical.utc_value`` takes
     # SQLite's text or PostgreSQL's datetime), skipping thousands of
@@ -155,28 +164,23 @@ def feed_sessions(db: DBSession, owner: Owner, window: Window, *,
         cols.append(CL.c.name.label("clinician_name"))
     order = [S.c.starts_at, S.c.id]
     if names:
-        joined = (joined.outerjoin(P, P.c.session_id == S.c.id)
-                  .outerjoin(CLI, CLI.c.id == P.c.client_id))
-        cols += [CLI.c.name.label("client_name"), P.c.active.label("client_active")]
-        order.append(P.c.client_id)
+        joined = (joined.outerjoin(CC, CC.c.course_id == S.c.course_id)
+                  .outerjoin(CLI, CLI.c.id == CC.c.client_id))
+        cols.append(CLI.c.name.label("client_name"))
+        order.append(CC.c.client_id)
     result = db.execute(select(*cols).select_from(joined)
                         .where(_in_window(owner, window)).order_by(*order))
     out: list[FeedSession] = []
-    current, active, everyone = None, [], []
-
-    def flush() -> None:
-        if current is not None:
-            out.append(FeedSession(current, active or everyone, len(everyone) > 1))
-
+    current, clients = None, []
     for row in result:
         if current is None or row.id != current.id:
-            flush()
-            current, active, everyone = row, [], []
+            if current is not None:
+                out.append(FeedSession(current, clients, len(clients) > 1))
+            current, clients = row, []
         if names and row.client_name is not None:
-            everyone.append(row.client_name)
-            if row.client_active:
-                active.append(row.client_name)
-    flush()
+            clients.append(row.client_name)
+    if current is not None:
+        out.append(FeedSession(current, clients, len(clients) > 1))
     return out
 
 
