@@ -142,3 +142,34 @@ def test_general_courses_have_no_intake_form(practice):
     assert (got["fields"], got["data"]) == ([], {})
     r = put(practice, c, {"notes": "x"})
     assert r.status_code == 422 and r.json["violations"][0]["rule"] == "intake.unsupported"
+
+
+NAMES = ["primary_problem_area", "secondary_problem_area", "dispute_stage",
+         "interpersonal_inventory", "formulation", "formulation_accepted_on", "prior_episodes",
+         "person", "relationship", "closeness", "notes"]
+
+
+def test_any_json_intake_is_stored_or_refused_field_by_field(practice, course_id):
+    """Whatever JSON arrives: 200, or 422 with at most one violation per field."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+               | st.text(max_size=8) | st.sampled_from(
+                   ["grief", "role_dispute", "interpersonal_deficits", "impasse",
+                    "2030-01-01", "2030-1-1"]))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(NAMES) | st.text(max_size=4), inner, max_size=4), max_leaves=10)
+
+    @given(body=st.dictionaries(st.sampled_from(NAMES), values, max_size=7))
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    def run(body):
+        r = put(practice, course_id, body)
+        assert r.status_code in (200, 422), (body, r.json)
+        if r.status_code == 422:
+            fields = [v["field"] for v in r.json["violations"]]
+            # The plugin's rules, or the core's guard against NUL characters in text.
+            assert len(fields) == len(set(fields)) and all(
+                v["plugin"] == "ipt" or v["rule"] == "schema" for v in r.json["violations"])
+
+    run()
