@@ -23,6 +23,8 @@ node-deps:
 	@if command -v npm >/dev/null; then cd tests/js && npm ci --silent --no-audit --no-fund; \
 	else echo "npm not found: feed tests with ical.js will be skipped"; fi
 
+# The demo shows the IPT plugin; set PRACTICE_PLUGINS= (empty) for the bare core.
+run: export PRACTICE_PLUGINS ?= ipt
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi practice demo
