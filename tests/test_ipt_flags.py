@@ -203,3 +203,25 @@ def test_ipt_command_exists_only_while_the_plugin_is_enabled(app_config):
 
     off = create_app({**app_config, "PRACTICE_PLUGINS": ""})
     assert off.test_cli_runner().invoke(args=["ipt", "flags"]).exit_code == 2
+
+
+def test_a_flag_raised_twice_by_racing_refreshes_is_healed(app, practice):
+    from practice.models import Course
+    from practice.services.flags import refresh_course_flags
+
+    first = monday_weeks_ago(30)
+    c = practice.book("ipt", session_count=16, first_date=first)["id"]
+    practice.today(day(first, 4))
+    practice.attend(c, 1, 2, 3)
+    with app.app_context():
+        course = db.session.get(Course, c)
+        twin = next(f for f in course.flags if f.code == "ipt.problem_area_missing")
+        course.flags.append(CourseFlag(code=twin.code, plugin="ipt", severity="high",
+                                       audience=twin.audience, message=twin.message,
+                                       due_date=twin.due_date))
+        db.session.commit()
+        refresh_course_flags(course)
+        db.session.commit()
+        open_rows = [f.id for f in course.flags
+                     if f.code == twin.code and f.closed_at is None]
+        assert open_rows == [twin.id]

@@ -38,7 +38,15 @@ def refresh_course_flags(course: Course, today: date | None = None) -> list[Cour
         for spec in impl.function(course=course, today=today) or []:
             wanted[(spec.plugin or name, spec.code)] = spec
     now = utcnow()
-    open_rows = {(f.plugin, f.code): f for f in course.flags if f.closed_at is None}
+    open_rows: dict[tuple, CourseFlag] = {}
+    for f in course.flags:  # in id order: the oldest row of a flag is the one kept
+        if f.closed_at is None:
+            if (f.plugin, f.code) in open_rows:
+                # Two refreshes racing (PostgreSQL, read committed) can both
+                # raise a flag; the next refresh closes the younger twin.
+                f.closed_at = f.updated_at = now
+                continue
+            open_rows[(f.plugin, f.code)] = f
     for key, row in open_rows.items():
         if row.plugin in enabled_plugins and key not in wanted:
             row.closed_at = now
@@ -50,9 +58,10 @@ def refresh_course_flags(course: Course, today: date | None = None) -> list[Cour
                                            audience=spec.audience, message=spec.message,
                                            due_date=spec.due_date, raised_at=now,
                                            updated_at=now))
-        elif (row.severity, row.message, row.due_date) != (spec.severity, spec.message,
-                                                           spec.due_date):
+        elif (row.severity, row.message, row.due_date, row.audience) != \
+                (spec.severity, spec.message, spec.due_date, spec.audience):
             row.severity, row.message, row.due_date = spec.severity, spec.message, spec.due_date
+            row.audience = spec.audience
             row.updated_at = now
     return [f for f in course.flags if f.closed_at is None]
 
@@ -60,19 +69,31 @@ def refresh_course_flags(course: Course, today: date | None = None) -> list[Cour
 # -- listing ---------------------------------------------------------------------
 def refresh_flags_for(clinician_id: int | None = None, today: date | None = None) -> int:
     """Refresh the courses whose flags may have changed with the date: the
-    active ones and those with an open flag (optionally one clinician's)."""
+    active ones and those with an open flag (optionally one clinician's).
+
+    Every change to a course refreshes its flags in the same transaction, so
+    what is left to catch up with is the date alone: each app (worker) does
+    this once per practice day (and clinician filter), not on every request.
+    """
     from sqlalchemy import or_
 
     if not plugin_state().manager.hook.practice_course_flags.get_hookimpls():
         return 0  # no enabled plugin raises flags: nothing can change
+    today = today or practice_today()
+    done = current_app.extensions.get("practice_flags_refreshed")
+    if done is None or done["day"] != today:
+        done = current_app.extensions["practice_flags_refreshed"] = {"day": today,
+                                                                     "scopes": set()}
+    if None in done["scopes"] or clinician_id in done["scopes"]:
+        return 0  # already caught up today (everyone's, or this clinician's)
     open_flag = select(CourseFlag.course_id).where(CourseFlag.closed_at.is_(None))
     q = select(Course).where(or_(Course.status == "active", Course.id.in_(open_flag)))
     if clinician_id is not None:
         q = q.where(Course.clinician_id == clinician_id)
     courses = db.session.scalars(q.order_by(Course.id)).all()
-    today = today or practice_today()
     for c in courses:
         refresh_course_flags(c, today)
+    done["scopes"].add(clinician_id)
     return len(courses)
 
 
