@@ -89,22 +89,56 @@ def series_dates(first: date, weeks: int, interval: int, blocked) -> tuple[list[
     return dates, skipped
 
 
+def fitting_rooms_by_site(rooms: list[RoomInfo], min_capacity: int) -> dict[int, list[RoomInfo]]:
+    """Rooms holding ``min_capacity``, smallest first, by site."""
+    by_site: dict[int, list[RoomInfo]] = {}
+    for r in sorted((r for r in rooms if r.capacity >= min_capacity),
+                    key=lambda r: (r.capacity, r.id)):
+        by_site.setdefault(r.site_id, []).append(r)
+    return by_site
+
+
+def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closures: set[date],
+                site_closures: dict[int, set[date]], params: SearchParams
+                ) -> dict[tuple[int, int, int], tuple[list[date], int] | None]:
+    """(clinician id, weekday, site id) -> the dates a series would occupy and
+    the weeks it skips (None: too many skips), for every combination the
+    search may look at: which days' bookings it needs to know is known
+    before reading any."""
+    p = params
+    plan = {}
+    for site_id in fitting_rooms_by_site(rooms, p.min_capacity):
+        closed = site_closures.get(site_id, set())
+        for c in clinicians:
+            for wd in ([p.weekday] if p.weekday is not None else sorted(c.hours)):
+                if not c.hours.get(wd):
+                    continue
+                first = next_weekday_on_or_after(p.from_date, wd)
+                plan[(c.id, wd, site_id)] = series_dates(
+                    first, p.weeks, p.interval_weeks,
+                    lambda d, c=c, closed=closed: d in closures or d in closed or c.absent(d))
+    return plan
+
+
 def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: BusyIndex,
            closures: set[date], site_closures: dict[int, set[date]], params: SearchParams,
-           zone: ZoneInfo) -> list[Slot]:
+           zone: ZoneInfo, plan: dict | None = None) -> list[Slot]:
     """All qualifying slots, ranked; at most ``params.limit``.
 
-    ``busy`` holds keys ``("c", clinician_id)`` and ``("r", room_id)``.
+    ``busy`` holds keys ``("c", clinician_id)`` and ``("r", room_id)``;
+    ``plan`` is :func:`series_plan`'s answer, when the caller has it already.
     """
     p = params
-    fitting = sorted((r for r in rooms if r.capacity >= p.min_capacity),
-                     key=lambda r: (r.capacity, r.id))
-    by_site: dict[int, list[RoomInfo]] = {}
-    for r in fitting:
-        by_site.setdefault(r.site_id, []).append(r)
+    if plan is None:
+        plan = series_plan(clinicians=clinicians, rooms=rooms, closures=closures,
+                           site_closures=site_closures, params=p)
+    by_site = fitting_rooms_by_site(rooms, p.min_capacity)
     window = span(p.earliest or 0, p.latest if p.latest is not None else DAY_MINUTES)
     target = p.earliest or 0
     best: dict[tuple[int, int, int], tuple] = {}
+    # A room's busy minutes over a set of dates, shared by every clinician
+    # whose series falls on the same dates (most of them).
+    room_busy: dict[tuple[int, tuple], int] = {}
     for c in clinicians:
         weekdays = [p.weekday] if p.weekday is not None else sorted(c.hours)
         for wd in weekdays:
@@ -115,11 +149,8 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
             work &= window
             if not work:
                 continue
-            first = next_weekday_on_or_after(p.from_date, wd)
             for site_id, site_rooms in by_site.items():
-                closed = site_closures.get(site_id, set())
-                got = series_dates(first, p.weeks, p.interval_weeks,
-                                   lambda d: d in closures or d in closed or c.absent(d))
+                got = plan.get((c.id, wd, site_id))
                 if got is None:
                     continue
                 dates, skipped = got
@@ -127,10 +158,13 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
                 starts_c = run_starts(free_c, p.duration) & GRID_MASK
                 if not starts_c:
                     continue
+                days = tuple(dates)
                 assigned = 0
                 for r in site_rooms:
-                    starts = run_starts(free_c & ~busy.union(("r", r.id), dates),
-                                        p.duration) & GRID_MASK & ~assigned
+                    rb = room_busy.get((r.id, days))
+                    if rb is None:
+                        rb = room_busy[(r.id, days)] = busy.union(("r", r.id), dates)
+                    starts = run_starts(free_c & ~rb, p.duration) & GRID_MASK & ~assigned
                     assigned |= starts
                     while starts:
                         low = starts & -starts
