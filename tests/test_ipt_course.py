@@ -2,6 +2,8 @@
 closing early (SPEC section 8), on real dates."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_ipt_support import monday_weeks_ago, practice  # noqa: F401  (fixture)
 
@@ -171,3 +173,21 @@ def test_ipt_warnings_name_their_rule_and_plugin(app, practice, make_client):
             changes=[{"number": 3, "starts_at": same_week, "room_id": s3.room_id,
                       "ends_at": same_week + timedelta(minutes=50)}])
         assert warnings == []
+
+
+def test_full_privacy_feed_shows_session_k_of_n_and_phase_only(practice):
+    practice.book("ipt", session_count=16, first_date=monday_weeks_ago(2),
+                  intake={"primary_problem_area": "grief"})
+    url = practice.admin.post(f"/api/clinicians/{practice.clinician_id}/feed",
+                              json={"privacy": "full"}).json["url"]
+    ics = practice.desk.client.get(url[url.index("/feeds/"):]).get_data(as_text=True)
+    unfolded = ics.replace("\r\n ", "")
+    assert "session 1 of 16 (initial)" in unfolded
+    assert "session 16 of 16 (termination)" in unfolded
+    # Nothing clinical leaves the practice: no problem area, not the modality.
+    assert not re.search(r"grief|\bipt\b", unfolded, re.IGNORECASE)
+    initials = practice.admin.post(f"/api/clinicians/{practice.clinician_id}/feed",
+                                   json={"privacy": "initials"}).json["url"]
+    plain = practice.desk.client.get(initials[initials.index("/feeds/"):]).get_data(
+        as_text=True)
+    assert "session 1 of 16" not in plain.replace("\r\n ", "")
