@@ -28,6 +28,8 @@ import requests
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
+from practice.feeds.query import LONGEST_SESSION
+
 from .harness import Context, Result, api_session, log, percentile, result, timed
 
 TARGET_EVENTS = 1200
@@ -54,6 +56,13 @@ def pick_clinician(app) -> tuple[int, int]:
     return min(counts, key=lambda row: (abs(row[1] - TARGET_EVENTS), row[0]))
 
 
+def _aware(value) -> datetime:
+    """A stored UTC instant (SQLite text or a datetime) as an aware datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return value
+
+
 def icalendar_alone(app, owner) -> tuple[callable, int]:
     """The baseline: the same events built and serialised with icalendar's
     own components (rows fetched beforehand, outside the timing)."""
@@ -73,20 +82,21 @@ def icalendar_alone(app, owner) -> tuple[callable, int]:
         summary, _ = core_texts(privacy="initials", owner_kind="clinician", names=item.names,
                                 group=item.group, label=r.label, clinician_name="",
                                 cancelled=cancelled)
-        data.append((r, summary, cancelled, zones[r.timezone]))
+        data.append((r, summary, cancelled, zones[r.timezone], _aware(r.created_at),
+                     _aware(r.updated_at)))
 
     def build() -> bytes:
         cal = Calendar()
         cal.add("prodid", "-//Practice//baseline//EN")
         cal.add("version", "2.0")
         cal.add("x-wr-calname", "baseline")
-        for r, summary, cancelled, tz in data:
+        for r, summary, cancelled, tz, created, updated in data:
             ev = Event()
             ev.add("uid", r.uid)
             ev.add("sequence", r.sequence)
-            ev.add("dtstamp", r.updated_at)
-            ev.add("created", r.created_at)
-            ev.add("last-modified", r.updated_at)
+            ev.add("dtstamp", updated)
+            ev.add("created", created)
+            ev.add("last-modified", updated)
             ev.add("dtstart", r.starts_at.astimezone(tz))
             ev.add("dtend", r.ends_at.astimezone(tz))
             ev.add("summary", summary)
@@ -113,41 +123,53 @@ class RawReads:
             self.conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(
                 hide_password=False), autocommit=True)
             p = "%s"
-            self.window = (start, end)
+            self.window = (start, end, start - LONGEST_SESSION)
         else:
             import sqlite3
 
             self.conn = sqlite3.connect(url.database, isolation_level=None)
             p = "?"
             fmt = "%Y-%m-%d %H:%M:%S.%f"
-            self.window = (start.strftime(fmt), end.strftime(fmt))
+            self.window = (start.strftime(fmt), end.strftime(fmt),
+                           (start - LONGEST_SESSION).strftime(fmt))
         self.token_hash = hashlib.sha256(token.encode()).hexdigest()
         self.clinician_id = clinician_id
         self.sql_token = (f"SELECT id, clinician_id, room_id, privacy FROM feed_tokens "
                           f"WHERE token_hash = {p} AND revoked_at IS NULL")
+        # The same reads as the feed's fingerprint (practice.feeds.query).
         self.sql_window = (
-            "SELECT count(s.id), max(s.updated_at), sum(s.sequence), max(cl.updated_at), "
-            "count(p.id) FROM sessions s JOIN session_participants p ON p.session_id = s.id "
-            f"JOIN clients cl ON cl.id = p.client_id WHERE s.clinician_id = {p} "
-            f"AND s.starts_at < {p} AND s.ends_at > {p}")
+            "WITH w AS (SELECT id, course_id, updated_at, sequence FROM sessions "
+            f"WHERE clinician_id = {p} AND starts_at < {p} AND starts_at > {p} "
+            f"AND ends_at > {p}), wc AS (SELECT DISTINCT course_id FROM w) "
+            "SELECT * FROM (SELECT count(*), max(updated_at), sum(sequence), sum(id) FROM w) a, "
+            "(SELECT max(c.updated_at), count(cc.client_id), sum(cc.client_id), "
+            "max(cl.updated_at) FROM wc JOIN courses c ON c.id = wc.course_id "
+            "LEFT JOIN course_clients cc ON cc.course_id = wc.course_id "
+            "LEFT JOIN clients cl ON cl.id = cc.client_id) b, "
+            "(SELECT max(updated_at) FROM rooms) r, "
+            f"(SELECT updated_at FROM clinicians WHERE id = {p}) o")
         self.sql_rows = (
-            "SELECT s.id, s.uid, s.sequence, s.starts_at, s.ends_at, s.status, s.updated_at, "
-            "r.name, c.label, c.timezone, cl.name FROM sessions s "
+            "SELECT s.id, s.uid, s.sequence, s.starts_at, s.ends_at, s.status, s.created_at, "
+            "s.updated_at, c.updated_at, c.modality, c.label, c.timezone, c.planned_sessions, "
+            "r.name, cl.name FROM sessions s "
             "JOIN courses c ON c.id = s.course_id JOIN rooms r ON r.id = s.room_id "
-            "JOIN session_participants p ON p.session_id = s.id "
-            f"JOIN clients cl ON cl.id = p.client_id WHERE s.clinician_id = {p} "
-            f"AND s.starts_at < {p} AND s.ends_at > {p} ORDER BY s.starts_at")
+            "LEFT JOIN course_clients cc ON cc.course_id = s.course_id "
+            f"LEFT JOIN clients cl ON cl.id = cc.client_id WHERE s.clinician_id = {p} "
+            f"AND s.starts_at < {p} AND s.starts_at > {p} AND s.ends_at > {p} "
+            "ORDER BY s.starts_at, s.id, cc.client_id")
 
     def request_reads(self, _=None) -> None:
         cur = self.conn.cursor()
         cur.execute(self.sql_token, (self.token_hash,))
         cur.fetchall()
-        cur.execute(self.sql_window, (self.clinician_id, self.window[1], self.window[0]))
+        cur.execute(self.sql_window, (self.clinician_id, self.window[1], self.window[2],
+                                      self.window[0], self.clinician_id))
         cur.fetchall()
 
     def row_load(self, _=None) -> None:
         cur = self.conn.cursor()
-        cur.execute(self.sql_rows, (self.clinician_id, self.window[1], self.window[0]))
+        cur.execute(self.sql_rows, (self.clinician_id, self.window[1], self.window[2],
+                                    self.window[0]))
         cur.fetchall()
 
     def close(self) -> None:

@@ -10,11 +10,12 @@ under it is never stale, in whichever worker it was built.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, true, type_coerce
+from sqlalchemy import and_, bindparam, func, select, true, type_coerce
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.types import NullType
 
@@ -80,14 +81,21 @@ CLI = Client.__table__
 LONGEST_SESSION = timedelta(days=1)
 
 
-def _in_window(owner: Owner, window: Window, s=S):
-    column = s.c.clinician_id if owner.kind == "clinician" else s.c.room_id
-    return and_(column == owner.id, s.c.starts_at < window.end,
-                s.c.starts_at > window.start - LONGEST_SESSION, s.c.ends_at > window.start)
+def _in_window(kind: str, s=S):
+    """The window filter, with bind parameters ``owner_id``, ``start``,
+    ``end`` and ``earliest`` (see ``_params``)."""
+    column = s.c.clinician_id if kind == "clinician" else s.c.room_id
+    return and_(column == bindparam("owner_id"), s.c.starts_at < bindparam("end"),
+                s.c.starts_at > bindparam("earliest"), s.c.ends_at > bindparam("start"))
 
 
-def _owner_table(owner: Owner):
-    return CL if owner.kind == "clinician" else R
+def _params(owner: Owner, window: Window) -> dict[str, Any]:
+    return {"owner_id": owner.id, "start": window.start, "end": window.end,
+            "earliest": window.start - LONGEST_SESSION}
+
+
+def _owner_table(kind: str):
+    return CL if kind == "clinician" else R
 
 
 def fingerprint(db: DBSession, owner: Owner, window: Window, *, names: bool,
@@ -102,8 +110,15 @@ def fingerprint(db: DBSession, owner: Owner, window: Window, *, names: bool,
     :param positions: include every session of the courses in the window
         (their order gives "session k of N" to the phase hook).
     """
+    statement = _fingerprint_statement(owner.kind, names, positions)
+    return tuple(db.execute(statement, _params(owner, window)).one())
+
+
+@lru_cache(maxsize=16)
+def _fingerprint_statement(kind: str, names: bool, positions: bool):
+    # Built once per shape: constructing it costs more than running it.
     w = (select(S.c.id, S.c.course_id, S.c.updated_at, S.c.sequence)
-         .where(_in_window(owner, window)).cte("w"))
+         .where(_in_window(kind)).cte("w"))
     courses = select(w.c.course_id).distinct().cte("wc")
     # Sums and counts: any change to a session, to the set of sessions, or to
     # a course's clients moves at least one of them.
@@ -124,12 +139,13 @@ def fingerprint(db: DBSession, owner: Owner, window: Window, *, names: bool,
     frm = subqueries[0]
     for sub in subqueries[1:]:
         frm = frm.join(sub, true())
-    table = _owner_table(owner)
+    table = _owner_table(kind)
     small = [select(func.max(R.c.updated_at)).scalar_subquery(),  # room names
-             select(table.c.updated_at).where(table.c.id == owner.id).scalar_subquery()]
-    if owner.kind == "room":  # room feeds name the clinician
+             select(table.c.updated_at).where(table.c.id == bindparam("owner_id"))
+             .scalar_subquery()]
+    if kind == "room":  # room feeds name the clinician
         small.append(select(func.max(CL.c.updated_at)).scalar_subquery())
-    return tuple(db.execute(select(*subqueries, *small).select_from(frm)).one())
+    return select(*subqueries, *small).select_from(frm)
 
 
 def _raw(column, name: str):
@@ -150,26 +166,7 @@ def feed_sessions(db: DBSession, owner: Owner, window: Window, *,
                   names: bool) -> list[FeedSession]:
     """The sessions in the window, in time order, with their course's
     clients' names (when ``names``), from one query."""
-    # Only the start and end need to be datetimes (for local wall-clock time):
-    # the stamps are written out in UTC as stored (``ical.utc_value`` takes
-    # SQLite's text or PostgreSQL's datetime), skipping thousands of
-    # conversions per feed.
-    cols = [S.c.id, S.c.uid, S.c.sequence, S.c.starts_at, S.c.ends_at, S.c.status,
-            _raw(S.c.created_at, "created_at"), _raw(S.c.updated_at, "updated_at"),
-            S.c.course_id, _raw(C.c.updated_at, "course_updated_at"), C.c.modality, C.c.label,
-            C.c.timezone, C.c.planned_sessions, R.c.name.label("room_name")]
-    joined = S.join(C, C.c.id == S.c.course_id).join(R, R.c.id == S.c.room_id)
-    if owner.kind == "room":
-        joined = joined.join(CL, CL.c.id == S.c.clinician_id)
-        cols.append(CL.c.name.label("clinician_name"))
-    order = [S.c.starts_at, S.c.id]
-    if names:
-        joined = (joined.outerjoin(CC, CC.c.course_id == S.c.course_id)
-                  .outerjoin(CLI, CLI.c.id == CC.c.client_id))
-        cols.append(CLI.c.name.label("client_name"))
-        order.append(CC.c.client_id)
-    result = db.execute(select(*cols).select_from(joined)
-                        .where(_in_window(owner, window)).order_by(*order))
+    result = db.execute(_sessions_statement(owner.kind, names), _params(owner, window))
     out: list[FeedSession] = []
     current, clients = None, []
     for row in result:
@@ -184,24 +181,52 @@ def feed_sessions(db: DBSession, owner: Owner, window: Window, *,
     return out
 
 
+@lru_cache(maxsize=8)
+def _sessions_statement(kind: str, names: bool):
+    # Only the start and end need to be datetimes (for local wall-clock time):
+    # the stamps are written out in UTC as stored (``ical.utc_value`` takes
+    # SQLite's text or PostgreSQL's datetime), skipping thousands of
+    # conversions per feed.
+    cols = [S.c.id, S.c.uid, S.c.sequence, S.c.starts_at, S.c.ends_at, S.c.status,
+            _raw(S.c.created_at, "created_at"), _raw(S.c.updated_at, "updated_at"),
+            S.c.course_id, _raw(C.c.updated_at, "course_updated_at"), C.c.modality, C.c.label,
+            C.c.timezone, C.c.planned_sessions, R.c.name.label("room_name")]
+    joined = S.join(C, C.c.id == S.c.course_id).join(R, R.c.id == S.c.room_id)
+    if kind == "room":
+        joined = joined.join(CL, CL.c.id == S.c.clinician_id)
+        cols.append(CL.c.name.label("clinician_name"))
+    order = [S.c.starts_at, S.c.id]
+    if names:
+        joined = (joined.outerjoin(CC, CC.c.course_id == S.c.course_id)
+                  .outerjoin(CLI, CLI.c.id == CC.c.client_id))
+        cols.append(CLI.c.name.label("client_name"))
+        order.append(CC.c.client_id)
+    return select(*cols).select_from(joined).where(_in_window(kind)).order_by(*order)
+
+
 def live_positions(db: DBSession, owner: Owner, window: Window) -> dict[int, int]:
-    """session id -> its 1-based place among its course's non-cancelled
-    sessions in time order (cancelled sessions have none)."""
-    course_ids = select(S.c.course_id).where(_in_window(owner, window))
-    q = (select(S.c.id, S.c.course_id, S.c.status).where(S.c.course_id.in_(course_ids))
+    """session id -> its 1-based place among its course's counted sessions in
+    time order, as ``Course.counted_sessions`` counts them: cancelled sessions,
+    and missed ones whose place a make-up took, have none."""
+    course_ids = select(S.c.course_id).where(_in_window(owner.kind))
+    q = (select(S.c.id, S.c.course_id, S.c.status, S.c.number, S.c.makes_up)
+         .where(S.c.course_id.in_(course_ids))
          .order_by(S.c.course_id, S.c.starts_at, S.c.id))
+    by_course: dict[int, list] = {}
+    for row in db.execute(q, _params(owner, window)):
+        by_course.setdefault(row.course_id, []).append(row)
     positions: dict[int, int] = {}
-    current, k = None, 0
-    for session_id, course_id, status in db.execute(q):
-        if course_id != current:
-            current, k = course_id, 0
-        if status in CANCELLED:
-            continue
-        k += 1
-        positions[session_id] = k
+    for rows in by_course.values():
+        made_up = {r.makes_up for r in rows if r.makes_up is not None}
+        k = 0
+        for r in rows:
+            if r.status in CANCELLED or (r.status == "no_show" and r.number in made_up):
+                continue
+            k += 1
+            positions[r.id] = k
     return positions
 
 
 def owner_name(db: DBSession, owner: Owner) -> str | None:
-    table = _owner_table(owner)
+    table = _owner_table(owner.kind)
     return db.scalar(select(table.c.name).where(table.c.id == owner.id))

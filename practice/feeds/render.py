@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
 from ..db import utcnow
@@ -88,6 +88,11 @@ def build_feed(app: Flask, token: FeedToken) -> BuiltFeed:
     names = privacy != "busy"
     state = feed_state(app)
 
+    if db.session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run often, and PostgreSQL then tries a
+        # generic plan, which knows neither the owner nor the window and
+        # scans far more: 4-8x slower here. This transaction only reads.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     fp = query.fingerprint(db.session, owner, window, names=names, positions=positions)
     key = (owner, privacy, window.start, window.end, practice_tz, plugins, fp)
     cached = state.feeds.get(key)
