@@ -154,3 +154,24 @@ def test_changes_are_audited(admin_api, desk, course):
     assert any(r["action"] == "cancel" and r["user_id"] == desk.user_id for r in rows)
     created = admin_api.get(f"/api/audit?object_type=course&object_id={course['id']}").json
     assert created["items"][0]["action"] == "create"
+
+
+def test_missed_session_made_up_gives_its_place_to_the_make_up(desk, past_course):
+    cid = past_course["id"]
+    r = desk.post(f"/api/courses/{cid}/sessions/1/attendance",
+                  json={"status": "no_show", "make_up": True})
+    assert r.status_code == 200, r.json
+    s = {x["number"]: x for x in r.json["sessions"]}
+    assert r.json["make_up"]["number"] == 4
+    assert s[4]["makes_up"] == 1 and s[4]["is_make_up"]
+    assert s[1]["label"] is None
+    assert [s[n]["label"] for n in (2, 3, 4)] == ["session 1 of 3", "session 2 of 3",
+                                                   "session 3 of 3"]
+
+
+def test_missed_session_without_make_up_keeps_its_place(desk, past_course):
+    cid = past_course["id"]
+    r = desk.post(f"/api/courses/{cid}/sessions/1/attendance", json={"status": "no_show"})
+    assert r.status_code == 200, r.json
+    assert r.json["make_up"] is None
+    assert r.json["sessions"][0]["label"] == "session 1 of 3"

@@ -79,8 +79,9 @@ def has_engagement_session(course: Course) -> bool:
 
 
 def live_sessions(course: Course) -> list[TherapySession]:
-    """Delivered or scheduled (not cancelled) sessions, in time order."""
-    return sorted((s for s in course.sessions if not s.cancelled), key=lambda s: s.starts_at)
+    """Delivered or scheduled sessions in time order, as "session k of N"
+    counts them (a missed session that was made up gives way to its make-up)."""
+    return course.counted_sessions()
 
 
 # -- checks --------------------------------------------------------------------

@@ -47,6 +47,7 @@ class SessionOut(Schema):
     position = fields.Int(allow_none=True)
     label = fields.Str(allow_none=True)
     is_make_up = fields.Bool()
+    makes_up = fields.Int(allow_none=True)
     cancelled_by = fields.Str(allow_none=True)
     cancel_reason = fields.Str(allow_none=True)
     attendance = fields.List(fields.Nested(AttendanceOut))

@@ -115,8 +115,8 @@ class Reschedule(MethodView):
     def post(self, data, course_id, number):
         """Move one session, or it and the following ones (``scope``)."""
         course = _changer(course_id)
-        changes.reschedule(course, number, data)
-        return _show(course)
+        result = changes.reschedule(course, number, data)
+        return _show(course, warnings=result["warnings"])
 
 
 @blp.route("/courses/<int:course_id>/sessions/<int:number>/cancel")
@@ -128,7 +128,7 @@ class Cancel(MethodView):
         """Cancel a session (kept, with who and why); optionally append a make-up."""
         course = _changer(course_id)
         result = changes.cancel(course, number, data, current_api_user().id)
-        return _show(course, make_up=_make_up(result))
+        return _show(course, make_up=_make_up(result), warnings=result["warnings"])
 
 
 @blp.route("/courses/<int:course_id>/sessions/<int:number>/attendance")
@@ -140,7 +140,7 @@ class Attendance(MethodView):
         """Record attendance (``attended`` | ``no_show``), per client in a group."""
         course = _changer(course_id)
         result = changes.record_attendance(course, number, data)
-        return _show(course, make_up=_make_up(result))
+        return _show(course, make_up=_make_up(result), warnings=result["warnings"])
 
 
 def _make_up(result: dict):
@@ -160,7 +160,8 @@ class Extend(MethodView):
         """Add k sessions at the end of the series."""
         course = _changer(course_id)
         result = changes.extend(course, data)
-        return _show(course, added=result["added"], skipped=result["skipped"])
+        return _show(course, added=result["added"], skipped=result["skipped"],
+                     warnings=result["warnings"])
 
 
 @blp.route("/courses/<int:course_id>/close")

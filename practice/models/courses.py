@@ -61,6 +61,14 @@ class Course(db.Model):
     def client_ids(self) -> list[int]:
         return [c.client_id for c in self.clients]
 
+    def counted_sessions(self) -> list[TherapySession]:
+        """The sessions "session k of N" counts, in time order: not cancelled,
+        and not a missed session whose place a make-up has taken."""
+        made_up = {s.makes_up for s in self.sessions if s.makes_up is not None}
+        return sorted((s for s in self.sessions
+                       if not s.cancelled and not (s.status == "no_show" and s.number in made_up)),
+                      key=lambda s: s.starts_at)
+
 
 class CourseClient(db.Model):
     __tablename__ = "course_clients"
@@ -92,6 +100,8 @@ class TherapySession(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(30), default="scheduled")
     is_make_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The number of the (cancelled or missed) session this one makes up.
+    makes_up: Mapped[int | None] = mapped_column(Integer)
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
     cancelled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)

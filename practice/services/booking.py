@@ -44,11 +44,13 @@ def is_overlap_error(err: IntegrityError) -> bool:
 
 
 def make_session(course: Course, number: int, starts_at: datetime, ends_at: datetime,
-                 room_id: int, client_ids: list[int], is_make_up: bool = False) -> TherapySession:
+                 room_id: int, client_ids: list[int], is_make_up: bool = False,
+                 makes_up: int | None = None) -> TherapySession:
     now = utcnow()
     s = TherapySession(number=number, clinician_id=course.clinician_id,
                        room_id=room_id, starts_at=starts_at, ends_at=ends_at,
-                       status="scheduled", is_make_up=is_make_up, uid=new_uid(), sequence=0,
+                       status="scheduled", is_make_up=is_make_up, makes_up=makes_up,
+                       uid=new_uid(), sequence=0,
                        created_at=now, updated_at=now)
     s.participants = [SessionParticipant(client_id=cid, starts_at=starts_at, ends_at=ends_at,
                                          active=True) for cid in client_ids]

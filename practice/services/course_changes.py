@@ -61,7 +61,7 @@ def _flush_or_409(course: Course, proposed: list[Proposed], zone: ZoneInfo,
                             exclude, min_capacity=len(course.client_ids), **extra) from err
 
 
-def reschedule(course: Course, number: int, data: dict) -> list[TherapySession]:
+def reschedule(course: Course, number: int, data: dict) -> dict:
     """Move session ``number`` (scope ``this``) or it and every later
     scheduled session (scope ``following``) to a new date/time and room."""
     zone = practice_zone()
@@ -110,9 +110,10 @@ def reschedule(course: Course, number: int, data: dict) -> list[TherapySession]:
         plan.append((s, start, start + (s.ends_at - s.starts_at), rid))
     changes = [{"number": s.number, "starts_at": a, "ends_at": b, "room_id": r}
                for s, a, b, r in plan]
+    warnings: list[dict] = []
     if not problems:
-        v, _w = run_checks("practice_check_reschedule", course=course, session=session,
-                           changes=changes, scope=scope)
+        v, warnings = run_checks("practice_check_reschedule", course=course, session=session,
+                                 changes=changes, scope=scope)
         problems += v
     if problems:
         raise RuleViolation(problems)
@@ -139,7 +140,7 @@ def reschedule(course: Course, number: int, data: dict) -> list[TherapySession]:
            scope=scope, moved=[s.number for s, *_ in plan])
     refresh_course_flags(course)
     db.session.commit()
-    return [s for s, *_ in plan]
+    return {"moved": [s.number for s, *_ in plan], "warnings": warnings}
 
 
 def _next_slot_dates(course: Course, zone: ZoneInfo):
@@ -154,7 +155,8 @@ def _next_slot_dates(course: Course, zone: ZoneInfo):
         d += timedelta(weeks=course.interval_weeks)
 
 
-def append_sessions(course: Course, count: int, *, make_up: bool, walk: bool) -> tuple[list, list]:
+def append_sessions(course: Course, count: int, *, make_up: bool, walk: bool,
+                    makes_up: int | None = None) -> tuple[list, list]:
     """Add ``count`` sessions after the series' end (closures/absences skipped).
 
     With ``walk`` (make-ups), a week that clashes is passed over for the next
@@ -205,7 +207,7 @@ def append_sessions(course: Course, count: int, *, make_up: bool, walk: bool) ->
             raise Conflict(_conflict_message(report.conflicts), conflicts=report.conflicts,
                            skipped=skipped)
     new = [make_session(course, p.number, p.starts_at, p.ends_at, p.room_id, course.client_ids,
-                        is_make_up=make_up) for p in planned]
+                        is_make_up=make_up, makes_up=makes_up) for p in planned]
     _flush_or_409(course, planned, zone, skipped=skipped)
     return new, skipped
 
@@ -215,7 +217,7 @@ def _make_up(course: Course, session: TherapySession, event: str, requested) -> 
                                             requested=requested)
     if not wants:
         return None
-    new, skipped = append_sessions(course, 1, make_up=True, walk=True)
+    new, skipped = append_sessions(course, 1, make_up=True, walk=True, makes_up=session.number)
     return {"number": new[0].number, "starts_at": new[0].starts_at, "skipped": skipped}
 
 
@@ -227,8 +229,8 @@ def cancel(course: Course, number: int, data: dict, user_id: int | None) -> dict
                                        f"Session {number} is {session.status}; only scheduled "
                                        "sessions can be cancelled.")])
     by, reason = data["by"], data.get("reason")
-    v, _w = run_checks("practice_check_cancellation", course=course, session=session, by=by,
-                       reason=reason)
+    v, warnings = run_checks("practice_check_cancellation", course=course, session=session,
+                             by=by, reason=reason)
     if v:
         raise RuleViolation(v)
     session.status = f"cancelled_by_{by}"
@@ -245,7 +247,7 @@ def cancel(course: Course, number: int, data: dict, user_id: int | None) -> dict
            make_up=make_up["number"] if make_up else None)
     refresh_course_flags(course)
     db.session.commit()
-    return {"session": session, "make_up": make_up}
+    return {"session": session, "make_up": make_up, "warnings": warnings}
 
 
 def record_attendance(course: Course, number: int, data: dict) -> dict:
@@ -265,8 +267,8 @@ def record_attendance(course: Course, number: int, data: dict) -> dict:
         targets = [p for p in session.participants if p.client_id == client_id]
         if not targets:
             raise NotFound(f"Client {client_id} is not in session {number}.")
-    v, _w = run_checks("practice_check_attendance", course=course, session=session,
-                       status=status)
+    v, warnings = run_checks("practice_check_attendance", course=course, session=session,
+                             status=status)
     if v:
         raise RuleViolation(v)
     was = session.status
@@ -287,7 +289,7 @@ def record_attendance(course: Course, number: int, data: dict) -> dict:
            status=status, client_id=client_id)
     refresh_course_flags(course)
     db.session.commit()
-    return {"session": session, "make_up": make_up}
+    return {"session": session, "make_up": make_up, "warnings": warnings}
 
 
 def _maybe_complete(course: Course) -> None:
@@ -314,8 +316,8 @@ def extend(course: Course, data: dict) -> dict:
         problems.append(violation(f"{p or 'course'}.session_count",
                                   f"{modality.label} courses are capped at {cap} sessions; "
                                   f"{new_total} asked.", field="sessions", plugin=p))
-    v, _w = run_checks("practice_check_extension", course=course, modality=modality,
-                       added=added, new_total=new_total, reason=reason)
+    v, warnings = run_checks("practice_check_extension", course=course, modality=modality,
+                             added=added, new_total=new_total, reason=reason)
     problems += v
     if problems:
         raise RuleViolation(problems)
@@ -324,7 +326,7 @@ def extend(course: Course, data: dict) -> dict:
     record("extend", "course", course.id, added=added, new_total=new_total, reason=reason)
     refresh_course_flags(course)
     db.session.commit()
-    return {"added": [s.number for s in new], "skipped": skipped}
+    return {"added": [s.number for s in new], "skipped": skipped, "warnings": warnings}
 
 
 def close_course(course: Course, data: dict) -> Course:

@@ -29,8 +29,7 @@ def flag_dict(flag: CourseFlag) -> dict:
 
 def positions(course: Course) -> dict[int, int]:
     """Session id -> k: its place among non-cancelled sessions in time order."""
-    live = sorted((s for s in course.sessions if not s.cancelled), key=lambda s: s.starts_at)
-    return {s.id: i for i, s in enumerate(live, start=1)}
+    return {s.id: i for i, s in enumerate(course.counted_sessions(), start=1)}
 
 
 def session_dicts(course: Course, zone: ZoneInfo) -> list[dict]:
@@ -47,7 +46,7 @@ def session_dicts(course: Course, zone: ZoneInfo) -> list[dict]:
             "ends_at": s.ends_at.astimezone(zone).isoformat(),
             "room_id": s.room_id, "status": s.status, "phase": phase,
             "position": k, "label": f"session {k} of {total}" if k else None,
-            "is_make_up": s.is_make_up, "cancelled_by": s.cancelled_by,
+            "is_make_up": s.is_make_up, "makes_up": s.makes_up, "cancelled_by": s.cancelled_by,
             "cancel_reason": s.cancel_reason,
             "attendance": [{"client_id": p.client_id, "status": p.attendance}
                            for p in s.participants],
