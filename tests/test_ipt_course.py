@@ -191,3 +191,26 @@ def test_full_privacy_feed_shows_session_k_of_n_and_phase_only(practice):
     plain = practice.desk.client.get(initials[initials.index("/feeds/"):]).get_data(
         as_text=True)
     assert "session 1 of 16" not in plain.replace("\r\n ", "")
+
+
+def test_plugin_warnings_on_a_move_reach_the_answer(practice):
+    course = practice.book("ipt", session_count=12, first_date=monday_weeks_ago(-2))
+    cid = course["id"]
+    # Session 3 moved to two days after session 2: allowed, but IPT warns.
+    s2 = course["sessions"][1]["starts_at"][:10]
+    from datetime import date, timedelta
+    day = (date.fromisoformat(s2) + timedelta(days=2)).isoformat()
+    r = practice.desk.post(f"/api/courses/{cid}/sessions/3/reschedule",
+                           json={"date": day, "start_time": "10:00"})
+    assert r.status_code == 200, r.json
+    assert [(w["rule"], w["plugin"]) for w in r.json["warnings"]] == [("ipt.weekly_rhythm", "ipt")]
+
+
+def test_a_missed_session_made_up_keeps_the_phases_right(practice):
+    course = practice.book("ipt", session_count=12)
+    cid = course["id"]
+    r = practice.desk.post(f"/api/courses/{cid}/sessions/1/attendance", json={"status": "no_show"})
+    assert r.status_code == 200, r.json
+    labels = [s["label"] for s in r.json["sessions"]]
+    assert labels[0] is None and labels[-1] == "session 12 of 12"
+    assert r.json["sessions"][-1]["phase"] == "termination"
