@@ -65,4 +65,10 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Work that only reads (calendar feeds) says so with the execution
+        # option ``read_only``: a deferred BEGIN, which WAL lets run beside a
+        # writer instead of queueing for the write lock.
+        if conn.get_execution_options().get("read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

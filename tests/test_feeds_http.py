@@ -339,3 +339,25 @@ def test_full_privacy_follows_group_membership(app, client, world):
     after = get(client, path, **{"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert b"Clients: Ada Lovelace\\, Carl Second" in after.data
+
+
+def test_a_feed_answers_while_a_writer_holds_the_database(app, client, world):
+    """Feeds only read: on SQLite they do not queue for the write lock a
+    booking holds (WAL lets them read beside it), on PostgreSQL MVCC does."""
+    import time as clock
+
+    with app.app_context():
+        conn = db.engine.connect()
+        trans = conn.begin()  # BEGIN IMMEDIATE on SQLite: the write lock
+        conn.execute(db.text("UPDATE rooms SET capacity = capacity WHERE id = :id"),
+                     {"id": world["room"]})
+        try:
+            started = clock.monotonic()
+            resp = client.get(world["path"])  # not closed yet: the fetch record waits
+            assert resp.status_code == 200
+            assert clock.monotonic() - started < 5  # the busy timeout is 30 s
+        finally:
+            trans.rollback()
+            conn.close()
+        resp.close()  # now the fetch is recorded
+        assert db.session.scalar(db.select(db.func.count(FeedFetch.id))) == 1

@@ -62,6 +62,8 @@ def _after_response(response: Response, feed_token_id: int | None) -> Response:
 @bp.route("/feeds/<token>.ics", methods=["GET"])
 def feed(token: str) -> Response:
     """One clinician's or room's sessions as iCalendar (HEAD too)."""
+    # Only reads until the answer is sent: no write lock on SQLite.
+    db.session.connection(execution_options={"read_only": True})
     row = svc.find_live_feed(token)
     if row is None:
         resp = Response("Not found\n", status=404, mimetype="text/plain",
