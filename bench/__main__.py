@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import shutil
 import sys
 
 from .harness import DEFAULT_PG, Context, Options, log, table
@@ -50,6 +51,8 @@ def parse(argv: list[str]) -> tuple[list[str], Options]:
     ap.add_argument("--iterations", type=int, help="measured requests per figure (default 200)")
     ap.add_argument("--sizes", help="growth sizes, e.g. 6000,600000")
     ap.add_argument("--verbose", action="store_true", help="time each seeding step")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (SQLite file, server logs) for a look")
     a = ap.parse_args(argv)
     unknown = [n for n in a.names if n not in BENCHMARKS]
     if unknown:
@@ -57,7 +60,8 @@ def parse(argv: list[str]) -> tuple[list[str], Options]:
     dbs = ("sqlite", "postgresql") if a.db == "both" else (a.db,)
     sizes = tuple(int(s) for s in a.sizes.split(",")) if a.sizes else None
     opts = Options.make(a.quick, dbs=dbs, pg_url=a.pg_url, sessions=a.sessions,
-                        iterations=a.iterations, growth_sizes=sizes, verbose=a.verbose)
+                        iterations=a.iterations, growth_sizes=sizes, verbose=a.verbose,
+                        keep=a.keep)
     return a.names or available(), opts
 
 
@@ -68,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         opts.dbs = tuple(d for d in opts.dbs if d != "postgresql")
     ctx = Context(opts)
     results = []
-    for name in names:
-        module = importlib.import_module(BENCHMARKS[name])
-        results += module.run(ctx)
+    try:
+        for name in names:
+            module = importlib.import_module(BENCHMARKS[name])
+            results += module.run(ctx)
+    finally:
+        if opts.keep:
+            log(f"work directory kept: {opts.workdir}")
+        else:
+            shutil.rmtree(opts.workdir, ignore_errors=True)
     print(table(results))
     return 0
 

@@ -8,16 +8,19 @@ Two questions, each asked of a real gunicorn (one worker, keep-alive):
 
 The baseline runs, through the bare database driver, the queries that fetch
 what the search needs to know: the clinicians and their working hours,
-absences, active rooms, closures, and the live sessions in the searched
-weeks (plus the slack weeks a skipped closure may need): the data load
+absences, active rooms, closures, and the live sessions on the days a
+series could occupy (the engine's rule, from the same rows): the data load
 without the search or the HTTP around it.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
+
+from practice.scheduling.availability import (ClinicianInfo, RoomInfo, SearchParams,
+                                               series_plan)
 
 from .harness import Context, Result, api_session, log, result, timed
 from .plan import SESSION_MINUTES
@@ -27,6 +30,15 @@ SLACK_WEEKS = 12  # as practice.services.availability.SLACK_WEEKS
 TARGET_MS = {"clinician": 100.0, "modality": 500.0}
 NAMES = {"clinician": "availability, one clinician, 16 weeks",
          "modality": "availability, modality, all clinicians"}
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _minutes(value) -> int:
+    text = str(value)  # a time (psycopg) or "HH:MM:SS.ffffff" (sqlite3)
+    return int(text[:2]) * 60 + int(text[3:5])
 
 
 def params(kind: str, ids: dict, i: int) -> dict:
@@ -67,7 +79,6 @@ class RawLoader:
         start = datetime.strptime(q["from"], "%Y-%m-%d").date()
         end = start + timedelta(weeks=WEEKS + SLACK_WEEKS)
         lo = datetime.combine(start, time(0), tzinfo=self.zone) - timedelta(days=1)
-        hi = datetime.combine(end, time(0), tzinfo=self.zone)
         d = (lambda x: x) if self.pg else (lambda x: x.isoformat())
         cur = self.conn.cursor()
         if kind == "clinician":
@@ -81,21 +92,36 @@ class RawLoader:
         marks = ", ".join([p] * len(ids))
         cur.execute(f"SELECT clinician_id, weekday, start_time, end_time FROM working_hours "
                     f"WHERE clinician_id IN ({marks})", ids)
-        rows = len(cur.fetchall())
+        hours: dict = {}
+        for cid, wd, a, b in cur.fetchall():
+            hours.setdefault(cid, {}).setdefault(wd, []).append((_minutes(a), _minutes(b)))
         cur.execute(f"SELECT clinician_id, start_date, end_date FROM absences WHERE clinician_id "
                     f"IN ({marks}) AND end_date >= {p} AND start_date <= {p}",
                     [*ids, d(start), d(end)])
-        rows += len(cur.fetchall())
+        absences: dict = {}
+        for cid, a, b in cur.fetchall():
+            absences.setdefault(cid, []).append((_day(a), _day(b)))
         cur.execute("SELECT id, site_id, capacity FROM rooms WHERE active")
-        rows += len(cur.fetchall())
+        rooms = [RoomInfo(*r) for r in cur.fetchall()]
         cur.execute(f"SELECT date, site_id FROM closures WHERE date >= {p} AND date <= {p}",
                     (d(start), d(end)))
-        rows += len(cur.fetchall())
+        closures, site_closures = set(), {}
+        for day, site in cur.fetchall():
+            (closures.add(_day(day)) if site is None
+             else site_closures.setdefault(site, set()).add(_day(day)))
+        # The same days the engine reads: up to the last one a series would occupy.
+        plan = series_plan(
+            clinicians=[ClinicianInfo(c, hours.get(c, {}), absences.get(c, [])) for c in ids],
+            rooms=rooms, closures=closures, site_closures=site_closures,
+            params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start))
+        last = max((got[0][-1] for got in plan.values() if got), default=start)
+        stop = min(end, last + timedelta(days=1))
+        hi = datetime.combine(stop, time(0), tzinfo=self.zone)
         cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions "
                     f"WHERE starts_at >= {p} AND starts_at < {p} "
                     "AND status NOT IN ('cancelled_by_client', 'cancelled_by_practice')",
                     (self._ts(lo), self._ts(hi)))
-        return rows + len(cur.fetchall())
+        return len(cur.fetchall())
 
     def close(self) -> None:
         self.conn.close()

@@ -29,6 +29,7 @@ from .harness import Context, Result, api_session, log, result, timed
 from .plan import SESSION_MINUTES, SLOTS
 
 SESSIONS = 16
+NAME = "book a 16-session series (HTTP)"
 TARGET_MS = {"sqlite": 30.0, "postgresql": 40.0}
 # Series start this many weeks apart: 16 weeks, plus room for weeks skipped
 # over closures and absences (moved to the end), so two never meet.
@@ -209,7 +210,7 @@ def run(ctx: Context) -> list[Result]:
                 http_ms, raw_ms = measure(ctx, db, ids, ctx.opts.iterations, base)
         finally:
             remove_bench_courses(ids["database_url"], ids["max_course_id"])
-        results.append(result("book a 16-session series (HTTP)", db, ids["sessions"], http_ms,
+        results.append(result(NAME, db, ids["sessions"], http_ms,
                               raw_ms, TARGET_MS[db]))
     return results
 

@@ -31,15 +31,17 @@ class Options:
     growth_sizes: tuple[int, int] = (6_000, 600_000)
     iterations: int = 200
     verbose: bool = False
+    keep: bool = False
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="practice-bench-")))
 
     @classmethod
     def make(cls, quick: bool, **kw) -> Options:
+        kw = {k: v for k, v in kw.items() if v is not None}
         if quick:
             kw.setdefault("sessions", 6_000)
             kw.setdefault("growth_sizes", (1_000, 10_000))
             kw.setdefault("iterations", 15)
-        return cls(quick=quick, **{k: v for k, v in kw.items() if v is not None})
+        return cls(quick=quick, **kw)
 
 
 @dataclass

@@ -112,7 +112,8 @@ class Generator:
         self.rooms = rooms
         self.today = today
         self.rng = rng
-        self.pool = deque(range(clients - reserve))
+        self.clients = clients - reserve
+        self.reset_clients()
         self.closed = {(d, site) for d, site, _ in closures}
         self.absent = absences  # set of (clinician index, date)
         self.zone = ZoneInfo(ZONE)
@@ -123,6 +124,9 @@ class Generator:
         self.participant_id = 0
         self.open: list[list] = []  # every course started, for the course rows
         self.now = datetime.now(timezone.utc)
+
+    def reset_clients(self) -> None:
+        self.pool = deque(range(self.clients))
 
     def instant(self, day: date, hour: int) -> datetime:
         key = (day, hour)

@@ -100,12 +100,16 @@ def seed(database_url: str, sessions: int = 60_000, clinicians: int = 40, rooms:
 
     from practice.extensions import db
 
+    # Two random streams: the current year's draws never depend on how much
+    # history there is, so every size shares the same current year.
     rng = random.Random(seed)
+    history_rng = random.Random(seed * 7919 + 1)
     zone = ZoneInfo(ZONE)
     today = today or datetime.now(zone).date()
     this_monday = today - timedelta(days=today.weekday())
     year_start = this_monday - timedelta(weeks=WEEKS_BEFORE)
     upcoming = min(sessions, upcoming if upcoming is not None else sessions)
+    history_count = sessions - upcoming
     room_caps = room_layout(rooms)
     reserve = max(1, clients // 10)  # new referrals: no sessions yet, free to book
 
@@ -117,25 +121,12 @@ def seed(database_url: str, sessions: int = 60_000, clinicians: int = 40, rooms:
             start = year_start + timedelta(weeks=week)
             absences.append((c + 1, start, start + timedelta(days=4), "Leave"))
             absent.update((c, start + timedelta(days=d)) for d in range(5))
-    gen = Generator(rooms=room_caps, clients=clients, reserve=reserve, today=today, rng=rng,
-                    closures=[], absences=absent)
-    current = mondays(year_start, CURRENT_WEEKS)
-    history_count = sessions - upcoming
-    history_lanes, history_weeks, skip = [], [], 0
-    if history_count:
-        history_lanes = plan_lanes(FULL_LOAD_PER_CLINICIAN * clinicians, clinicians, room_caps,
-                                   rng)
     # A full year holds ~55,000 sessions at full load: closures generously far back.
+    current = mondays(year_start, CURRENT_WEEKS)
     closures = closures_for(date(year_start.year - history_count // 40_000 - 2, 1, 1),
                             current[-1] + timedelta(days=6))
-    gen.closed = {(d, site) for d, site, _ in closures}
-    if history_count:
-        have, monday = 0, year_start
-        while have < history_count:
-            monday -= timedelta(weeks=1)
-            have += gen.capacity(history_lanes, [monday])
-            history_weeks.insert(0, monday)
-        skip = have - history_count
+    gen = Generator(rooms=room_caps, clients=clients, reserve=reserve, today=today, rng=rng,
+                    closures=closures, absences=absent)
     lanes = []
     if upcoming:
         n = math.ceil(upcoming / CURRENT_WEEKS)
@@ -144,8 +135,21 @@ def seed(database_url: str, sessions: int = 60_000, clinicians: int = 40, rooms:
             if gen.capacity(lanes, current) >= upcoming:
                 break
             n = math.ceil(n * 1.02) + 1
+    history_lanes, history_weeks, skip = [], [], 0
+    if history_count:
+        history_lanes = plan_lanes(FULL_LOAD_PER_CLINICIAN * clinicians, clinicians, room_caps,
+                                   history_rng)
+        have, monday = 0, year_start
+        while have < history_count:
+            monday -= timedelta(weeks=1)
+            have += gen.capacity(history_lanes, [monday])
+            history_weeks.insert(0, monday)
+        skip = have - history_count
     step = _Steps(verbose)
+    gen.rng = history_rng
     gen.fill(history_lanes, history_weeks, history_count, skip=skip)
+    gen.rng = rng
+    gen.reset_clients()  # history ends before the current year: everyone is free again
     gen.fill(lanes, current, upcoming)
     gen.course_rows()
     rows = gen.rows
