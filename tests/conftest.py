@@ -31,6 +31,7 @@ def database_url(tmp_path_factory) -> str:
 def base_config(url: str, tmp: Path) -> dict:
     return {
         "TESTING": True,
+        "INSTANCE_PATH": str(tmp),  # never the checkout's instance/ (or its config.py)
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret",
         "PRACTICE_TIMEZONE": "Europe/London",

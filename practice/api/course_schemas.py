@@ -3,32 +3,34 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import HHMM
+from .fields import HHMM, MAX_ID, StrictBool, StrictInt
 
-Id = lambda **kw: fields.Int(validate=validate.Range(min=1, max=2**62), **kw)  # noqa: E731
+# Query strings carry text (lenient ints); JSON bodies have real numbers.
+Id = lambda **kw: fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kw)  # noqa: E731
+BodyId = lambda **kw: StrictInt(validate=validate.Range(min=1, max=MAX_ID), **kw)  # noqa: E731
 
 
 class OverrideSchema(Schema):
-    number = fields.Int(required=True, validate=validate.Range(min=1, max=104))
-    room_id = Id()
+    number = StrictInt(required=True, validate=validate.Range(min=1, max=104))
+    room_id = BodyId()
     start_time = HHMM()
     date = fields.Date()
 
 
 class BookingSchema(Schema):
-    client_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
-    clinician_id = Id(required=True)
-    room_id = Id(required=True)
+    client_ids = fields.List(BodyId(), required=True, validate=validate.Length(min=1, max=50))
+    clinician_id = BodyId(required=True)
+    room_id = BodyId(required=True)
     modality = fields.Str(load_default="general", validate=validate.Length(min=1, max=50))
     first_date = fields.Date(required=True)
     start_time = HHMM(required=True)
-    duration_minutes = fields.Int(validate=validate.Range(min=10, max=240))
-    session_count = fields.Int(validate=validate.Range(min=1, max=104))
-    interval_weeks = fields.Int(validate=validate.Range(min=1, max=8))
+    duration_minutes = StrictInt(validate=validate.Range(min=10, max=240))
+    session_count = StrictInt(validate=validate.Range(min=1, max=104))
+    interval_weeks = StrictInt(validate=validate.Range(min=1, max=8))
     overrides = fields.List(fields.Nested(OverrideSchema), validate=validate.Length(max=104))
     intake = fields.Dict()
     label = fields.Str(validate=validate.Length(max=200))
-    dry_run = fields.Bool(load_default=False)
+    dry_run = StrictBool(load_default=False)
 
 
 class AttendanceOut(Schema):
@@ -131,7 +133,7 @@ class RescheduleSchema(Schema):
     starts_at = fields.AwareDateTime()
     date = fields.Date()
     start_time = HHMM()
-    room_id = Id()
+    room_id = BodyId()
     scope = fields.Str(load_default="this", validate=validate.OneOf(["this", "following"]))
 
     @validates_schema
@@ -146,17 +148,17 @@ class RescheduleSchema(Schema):
 class CancelSchema(Schema):
     by = fields.Str(required=True, validate=validate.OneOf(["client", "practice"]))
     reason = fields.Str(validate=validate.Length(max=1000))
-    make_up = fields.Bool()
+    make_up = StrictBool()
 
 
 class AttendanceSchema(Schema):
     status = fields.Str(required=True, validate=validate.OneOf(["attended", "no_show"]))
-    client_id = Id()
-    make_up = fields.Bool()
+    client_id = BodyId()
+    make_up = StrictBool()
 
 
 class ExtendSchema(Schema):
-    sessions = fields.Int(required=True, validate=validate.Range(min=1, max=52))
+    sessions = StrictInt(required=True, validate=validate.Range(min=1, max=52))
     reason = fields.Str(validate=validate.Length(min=1, max=1000))
 
 

@@ -15,6 +15,7 @@ from ..services.availability import find_slots
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
 from ..services.course_view import course_dict
+from .fields import MAX_ID
 from .course_schemas import (AttendanceSchema, AvailabilityArgs, AvailabilityOut, BookingSchema,
                              CancelSchema, CloseSchema, CourseList, CourseListArgs, CourseOut,
                              ExtendSchema, PreviewOut, RescheduleSchema)
@@ -28,7 +29,7 @@ STAFF = ("admin", "front_desk")
 def visible_course(course_id: int) -> Course:
     """The course, if the caller may see it (clinicians: their own only)."""
     user = current_api_user()
-    course = db.session.get(Course, course_id) if 0 < course_id < 2**62 else None
+    course = db.session.get(Course, course_id) if 0 < course_id < MAX_ID else None
     if course is None or (user.role == "clinician" and course.clinician_id != user.clinician_id):
         raise NotFound(f"Course {course_id} does not exist.")
     return course

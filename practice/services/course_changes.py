@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..audit import record
 from ..db import utcnow
 from ..errors import Conflict, NotFound, RuleViolation, violation
+from ..api.fields import MAX_ID
 from ..extensions import db
 from ..models import Course, Room, TherapySession
 from ..plugin_manager import hooks
@@ -78,7 +79,7 @@ def reschedule(course: Course, number: int, data: dict) -> dict:
         new_day, new_time = data["date"], data["start_time"]
     room_id = data.get("room_id")
     if room_id is not None:
-        room = db.session.get(Room, room_id) if 0 < room_id < 2**62 else None
+        room = db.session.get(Room, room_id) if 0 < room_id < MAX_ID else None
         if room is None:
             raise NotFound(f"Room {room_id} does not exist.")
         if not room.active or room.capacity < len(course.client_ids):
