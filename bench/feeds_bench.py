@@ -120,8 +120,10 @@ class RawReads:
         if self.pg:
             import psycopg
 
+            # No server-side prepared statements: PostgreSQL's generic plan
+            # for them is several times slower here (the app avoids it too).
             self.conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(
-                hide_password=False), autocommit=True)
+                hide_password=False), autocommit=True, prepare_threshold=None)
             p = "%s"
             self.window = (start, end, start - LONGEST_SESSION)
         else:
