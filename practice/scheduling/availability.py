@@ -107,16 +107,22 @@ def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closu
     before reading any."""
     p = params
     plan = {}
-    for site_id in fitting_rooms_by_site(rooms, p.min_capacity):
-        closed = site_closures.get(site_id, set())
-        for c in clinicians:
+    no_closures: set[date] = set()
+    for c in clinicians:
+        # Sites without closures of their own share one answer.
+        by_closed: dict[int, tuple[list[date], int] | None] = {}
+        for site_id in fitting_rooms_by_site(rooms, p.min_capacity):
+            closed = site_closures.get(site_id) or no_closures
             for wd in ([p.weekday] if p.weekday is not None else sorted(c.hours)):
                 if not c.hours.get(wd):
                     continue
-                first = next_weekday_on_or_after(p.from_date, wd)
-                plan[(c.id, wd, site_id)] = series_dates(
-                    first, p.weeks, p.interval_weeks,
-                    lambda d, c=c, closed=closed: d in closures or d in closed or c.absent(d))
+                key = (id(closed), wd)
+                if key not in by_closed:
+                    first = next_weekday_on_or_after(p.from_date, wd)
+                    by_closed[key] = series_dates(
+                        first, p.weeks, p.interval_weeks,
+                        lambda d, c=c, closed=closed: d in closures or d in closed or c.absent(d))
+                plan[(c.id, wd, site_id)] = by_closed[key]
     return plan
 
 
@@ -135,10 +141,10 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
     by_site = fitting_rooms_by_site(rooms, p.min_capacity)
     window = span(p.earliest or 0, p.latest if p.latest is not None else DAY_MINUTES)
     target = p.earliest or 0
-    best: dict[tuple[int, int, int], tuple] = {}
     # A room's busy minutes over a set of dates, shared by every clinician
     # whose series falls on the same dates (most of them).
     room_busy: dict[tuple[int, tuple], int] = {}
+    candidates = []
     for c in clinicians:
         weekdays = [p.weekday] if p.weekday is not None else sorted(c.hours)
         for wd in weekdays:
@@ -149,6 +155,12 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
             work &= window
             if not work:
                 continue
+            # A start's best room: the earliest first date, then the fewest
+            # skipped weeks (both by site), then the smallest fitting room.
+            # Sites are taken in that order, so each start is ranked once,
+            # by the first (site, room) where it is free.
+            groups: dict[tuple, list] = {}
+            possible = 0
             for site_id, site_rooms in by_site.items():
                 got = plan.get((c.id, wd, site_id))
                 if got is None:
@@ -158,31 +170,40 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
                 starts_c = run_starts(free_c, p.duration) & GRID_MASK
                 if not starts_c:
                     continue
-                days = tuple(dates)
-                assigned = 0
-                for r in site_rooms:
+                possible |= starts_c
+                groups.setdefault((dates[0], skipped), []).append(
+                    (site_rooms, dates, tuple(dates), free_c, starts_c))
+            taken = 0
+            for (first, skipped), sites in sorted(groups.items(), key=lambda g: g[0]):
+                options = [(r, site) for site in sites for r in site[0]]
+                if len(sites) > 1:
+                    options.sort(key=lambda o: (o[0].capacity, o[0].id))
+                for r, (_, dates, days, free_c, starts_c) in options:
+                    if not starts_c & ~taken:
+                        continue
                     rb = room_busy.get((r.id, days))
                     if rb is None:
                         rb = room_busy[(r.id, days)] = busy.union(("r", r.id), dates)
-                    starts = run_starts(free_c & ~rb, p.duration) & GRID_MASK & ~assigned
-                    assigned |= starts
+                    starts = run_starts(free_c & ~rb, p.duration) & GRID_MASK & ~taken
+                    taken |= starts
                     while starts:
                         low = starts & -starts
                         s = low.bit_length() - 1
                         starts ^= low
-                        key = (c.id, wd, s)
-                        rank = (dates[0], skipped, abs(s - target), c.id, s, r.capacity, r.id)
-                        if key not in best or rank < best[key][0]:
-                            best[key] = (rank, Slot(c.id, r.id, wd, s, p.duration, dates,
-                                                    skipped))
-                    if assigned == starts_c:
+                        candidates.append((first, skipped, abs(s - target), c.id, s,
+                                           r.capacity, r.id, wd, dates))
+                    if taken == possible:
                         break
-    ranked = sorted(best.values(), key=lambda item: item[0])
+                if taken == possible:
+                    break
+    # The rank is the first seven fields; they never tie (the first date
+    # tells weekdays apart), so a plain sort orders by them alone.
+    candidates.sort()
     out: list[Slot] = []
-    for _, slot in ranked:
-        t = from_minutes(slot.start)
-        if all(exists_locally(d, t, zone) for d in slot.dates):
-            out.append(slot)
+    for first, skipped, _, cid, s, _, rid, wd, dates in candidates:
+        t = from_minutes(s)
+        if all(exists_locally(d, t, zone) for d in dates):
+            out.append(Slot(cid, rid, wd, s, p.duration, dates, skipped))
             if len(out) >= p.limit:
                 break
     return out
