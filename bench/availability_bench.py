@@ -58,6 +58,7 @@ class RawLoader:
         url = make_url(database_url)
         self.pg = url.get_backend_name() == "postgresql"
         self.zone = ZoneInfo(zone)
+        self.stops: dict[tuple, date] = {}
         if self.pg:
             import psycopg
 
@@ -109,41 +110,61 @@ class RawLoader:
         for day, site in cur.fetchall():
             (closures.add(_day(day)) if site is None
              else site_closures.setdefault(site, set()).add(_day(day)))
-        # The same days the engine reads: up to the last one a series would occupy.
-        plan = series_plan(
-            clinicians=[ClinicianInfo(c, hours.get(c, {}), absences.get(c, [])) for c in ids],
-            rooms=rooms, closures=closures, site_closures=site_closures,
-            params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start))
-        last = max((got[0][-1] for got in plan.values() if got), default=start)
-        stop = min(end, last + timedelta(days=1))
-        hi = datetime.combine(stop, time(0), tzinfo=self.zone)
+        # The same days the engine reads: up to the last one a series would
+        # occupy (worked out once per question: that is search, not loading).
+        key = (kind, q.get("clinician_id"), q["from"])
+        if key not in self.stops:
+            self.stops[key] = self._stop(ids, hours, absences, rooms, closures, site_closures,
+                                         start, end)
+        hi = datetime.combine(self.stops[key], time(0), tzinfo=self.zone)
         cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions "
                     f"WHERE starts_at >= {p} AND starts_at < {p} "
                     "AND status NOT IN ('cancelled_by_client', 'cancelled_by_practice')",
                     (self._ts(lo), self._ts(hi)))
         return len(cur.fetchall())
 
+    @staticmethod
+    def _stop(ids, hours, absences, rooms, closures, site_closures, start, end) -> date:
+        plan = series_plan(
+            clinicians=[ClinicianInfo(c, hours.get(c, {}), absences.get(c, [])) for c in ids],
+            rooms=rooms, closures=closures, site_closures=site_closures,
+            params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start))
+        last = max((got[0][-1] for got in plan.values() if got), default=start)
+        return min(end, last + timedelta(days=1))
+
     def close(self) -> None:
         self.conn.close()
 
 
-def measure(kind: str, ids: dict, n: int, base_url: str) -> tuple[list[float], list[float]]:
-    """(HTTP samples, raw SQL samples) in ms."""
-    api = api_session(ids["token"])
-    raw = RawLoader(ids["database_url"], ids["zone"])
+class Bench:
+    """The two measured calls, HTTP and raw SQL, for one kind of search."""
 
-    def http(i):
-        r = api.get(base_url + "/api/availability", params=params(kind, ids, i))
+    def __init__(self, kind: str, ids: dict, base_url: str):
+        self.kind, self.ids, self.base_url = kind, ids, base_url
+        self.api = api_session(ids["token"])
+        self.loader = RawLoader(ids["database_url"], ids["zone"])
+
+    def http(self, i: int) -> None:
+        r = self.api.get(self.base_url + "/api/availability",
+                         params=params(self.kind, self.ids, i))
         if r.status_code != 200 or not r.json()["slots"]:
             raise RuntimeError(f"availability answered {r.status_code}: {r.text[:300]}")
 
+    def raw(self, i: int) -> None:
+        self.loader.load(self.kind, params(self.kind, self.ids, i))
+
+    def close(self) -> None:
+        self.loader.close()
+        self.api.close()
+
+
+def measure(kind: str, ids: dict, n: int, base_url: str) -> tuple[list[float], list[float]]:
+    """(HTTP samples, raw SQL samples) in ms."""
+    bench = Bench(kind, ids, base_url)
     try:
-        http_ms = timed(http, n)
-        raw_ms = timed(lambda i: raw.load(kind, params(kind, ids, i)), n)
+        return timed(bench.http, n), timed(bench.raw, n)
     finally:
-        raw.close()
-        api.close()
-    return http_ms, raw_ms
+        bench.close()
 
 
 def run(ctx: Context) -> list[Result]:

@@ -132,20 +132,26 @@ class RawBooker:
         now = datetime.now(timezone.utc)
         cur = self.conn.cursor()
         cur.execute("BEGIN" if self.pg else "BEGIN IMMEDIATE")
-        # One query: anything of the clinician, the room or the client that
-        # overlaps any of the 16 intervals (lo bounds the index range scan;
-        # no session lasts a day).
-        values = ", ".join([f"({p}, {p}, {p})"] * SESSIONS)
-        live = "AND s.status NOT IN ('cancelled_by_client', 'cancelled_by_practice')"
-        join = "s.starts_at < v.b AND s.starts_at > v.lo AND s.ends_at > v.a"
+        # One query per kind: anything of the clinician, the room or the client
+        # overlapping any of the 16 intervals, an OR of one index range each
+        # (lo bounds the range: no session lasts a day). A join against a
+        # VALUES list made PostgreSQL read the clinician's whole history.
+        def owned(owner: str) -> str:
+            term = (f"({owner} = {p} AND s.starts_at < {p} AND s.starts_at > {p} "
+                    f"AND s.ends_at > {p})")
+            return " OR ".join([term] * SESSIONS)
+
+        def args(owner_id: int) -> list:
+            return [x for a, e in zip(starts, ends)
+                    for x in (owner_id, ts(e), ts(a - timedelta(days=1)), ts(a))]
+
+        live = "s.status NOT IN ('cancelled_by_client', 'cancelled_by_practice')"
         cur.execute(
-            f"WITH v(a, b, lo) AS (VALUES {values}) "
-            f"SELECT s.id FROM v JOIN sessions s ON s.clinician_id = {p} AND {join} {live} "
-            f"UNION ALL SELECT s.id FROM v JOIN sessions s ON s.room_id = {p} AND {join} {live} "
-            f"UNION ALL SELECT s.session_id FROM v JOIN session_participants s "
-            f"ON s.client_id = {p} AND s.active AND {join}",
-            [ts(x) for a, b in zip(starts, ends) for x in (a, b, a - timedelta(days=1))]
-            + [b.clinician_id, b.room_id, b.client_id])
+            f"SELECT s.id FROM sessions s WHERE {live} AND "
+            f"({owned('s.clinician_id')} OR {owned('s.room_id')}) "
+            f"UNION ALL SELECT s.session_id FROM session_participants s "
+            f"WHERE s.active AND ({owned('s.client_id')})",
+            args(b.clinician_id) + args(b.room_id) + args(b.client_id))
         if cur.fetchall():
             raise RuntimeError("the raw booking found a clash: the lane was not free")
         cur.execute(
@@ -175,29 +181,43 @@ class RawBooker:
         self.conn.close()
 
 
-def measure(ctx: Context, db: str, ids: dict, n: int, base_url: str,
-            bookings: list[Booking] | None = None) -> tuple[list[float], list[float]]:
-    """(HTTP samples, raw SQL samples) in ms, each booking a fresh free series."""
-    plan = iter(bookings if bookings is not None else free_bookings(ids))
-    api = api_session(ids["token"])
-    warmup = 3
+class Bench:
+    """The two measured calls, HTTP and raw SQL, each booking a fresh free series."""
 
-    def http(_):
-        b = next(plan)
-        r = api.post(base_url + "/api/courses", json=b.body())
+    def __init__(self, ids: dict, base_url: str, bookings: list[Booking] | None = None):
+        self.plan = iter(bookings if bookings is not None else free_bookings(ids))
+        self.api = api_session(ids["token"])
+        self.base_url = base_url
+        self.raw_booker = RawBooker(ids["database_url"], ids["zone"])
+
+    def _next(self) -> Booking:
+        try:
+            return next(self.plan)
+        except StopIteration as err:
+            raise RuntimeError("the seed left too few free lanes for this many bookings") \
+                from err
+
+    def http(self, _i: int = 0) -> None:
+        r = self.api.post(self.base_url + "/api/courses", json=self._next().body())
         if r.status_code != 201:
             raise RuntimeError(f"booking answered {r.status_code}: {r.text[:500]}")
 
-    raw = RawBooker(ids["database_url"], ids["zone"])
+    def raw(self, _i: int = 0) -> None:
+        self.raw_booker.book(self._next())
+
+    def close(self) -> None:
+        self.raw_booker.close()
+        self.api.close()
+
+
+def measure(ctx: Context, db: str, ids: dict, n: int, base_url: str,
+            bookings: list[Booking] | None = None) -> tuple[list[float], list[float]]:
+    """(HTTP samples, raw SQL samples) in ms."""
+    bench = Bench(ids, base_url, bookings)
     try:
-        http_ms = timed(http, n, warmup)
-        raw_ms = timed(lambda _: raw.book(next(plan)), n, warmup)
-    except StopIteration as err:
-        raise RuntimeError("the seed left too few free lanes for this many bookings") from err
+        return timed(bench.http, n), timed(bench.raw, n)
     finally:
-        raw.close()
-        api.close()
-    return http_ms, raw_ms
+        bench.close()
 
 
 def run(ctx: Context) -> list[Result]:

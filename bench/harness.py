@@ -110,24 +110,33 @@ class Context:
 
     def __init__(self, opts: Options):
         self.opts = opts
-        self._seeded: dict[str, tuple[tuple, dict]] = {}
+        self._seeded: dict[tuple[str, str], tuple[tuple, dict]] = {}
 
-    def url(self, db: str) -> str:
+    def url(self, db: str, name: str = "main") -> str:
+        """The database of ``db`` ("sqlite" or "postgresql") called ``name``:
+        the main one, or another seeded beside it (growth keeps two)."""
         if db == "sqlite":
-            return f"sqlite:///{self.opts.workdir / 'bench.sqlite3'}"
-        return self.opts.pg_url
+            suffix = "" if name == "main" else f"-{name}"
+            return f"sqlite:///{self.opts.workdir / f'bench{suffix}.sqlite3'}"
+        if name == "main":
+            return self.opts.pg_url
+        from sqlalchemy.engine import make_url
 
-    def practice(self, db: str, sessions: int | None = None, upcoming: int | None = None) -> dict:
+        u = make_url(self.opts.pg_url)
+        return u.set(database=f"{u.database}_{name}").render_as_string(hide_password=False)
+
+    def practice(self, db: str, sessions: int | None = None, upcoming: int | None = None,
+                 name: str = "main") -> dict:
         """The ids of a practice seeded in ``db`` with ``sessions`` (re-seeded
         only when the size asked for changes)."""
         from .seed import seed
 
         sessions = sessions or self.opts.sessions
         key = (sessions, upcoming)
-        have = self._seeded.get(db)
+        have = self._seeded.get((db, name))
         if have and have[0] == key:
             return have[1]
-        url = self.url(db)
+        url = self.url(db, name)
         if db == "postgresql":
             pg_recreate(url)
         log(f"seeding {sessions:,} sessions on {db} ...")
@@ -135,7 +144,7 @@ class Context:
         ids = seed(url, sessions=sessions, upcoming=upcoming, verbose=self.opts.verbose)
         log(f"  seeded {ids['sessions']:,} sessions, {ids['participants']:,} participants "
             f"in {time.perf_counter() - t:.0f} s")
-        self._seeded[db] = (key, ids)
+        self._seeded[(db, name)] = (key, ids)
         return ids
 
     @contextmanager
