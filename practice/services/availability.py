@@ -1,11 +1,12 @@
 """Load what the availability search needs, then run the pure search."""
 from __future__ import annotations
 
+import calendar
 import gc
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Float, Integer, case, cast, extract, func, select
+from sqlalchemy import BigInteger, String, cast, extract, func, select, type_coerce
 
 from ..errors import NotFound, RuleViolation, violation
 from ..extensions import db
@@ -82,19 +83,52 @@ def find_slots(args: dict) -> list[dict]:
     busy = BusyIndex(zone)
     lo = local_instant(start, minutes_to_time(0), zone)
     hi = local_instant(stop, minutes_to_time(0), zone)
-    # Table columns: a Core select, its rows not passed through the ORM.
-    S = TherapySession.__table__.c
     with cyclic_gc_paused():
-        rows = db.session.execute(
-            select(S.clinician_id, S.room_id, _epoch_seconds(S.starts_at),
-                   _epoch_seconds(S.ends_at, up=True))
-            .where(S.starts_at >= lo - timedelta(days=1), S.starts_at < hi,
-                   S.status.not_in(CANCELLED))).all()  # one fetch, not one a row
+        rows = _busy_rows(lo - timedelta(days=1), hi)
         busy.add_sessions(rows, set(ids))
         del rows
         slots = search(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
                        site_closures=site_closures, params=params, zone=zone, plan=plan)
     return [s.as_dict() for s in slots if s.dates[-1] < end]
+
+
+def _busy_rows(lo, hi) -> list[tuple[int, int, int, int]]:
+    """(clinician id, room id, start, end) of the live sessions starting in
+    [lo, hi), instants as whole UTC epoch seconds (start rounded down, end
+    up). Thousands of rows are read per search: making each instant an aware
+    datetime, then a local one, was most of the search's time.
+
+    A Core select (its rows not passed through the ORM), fetched at once.
+    """
+    S = TherapySession.__table__.c
+    where = (S.starts_at >= lo, S.starts_at < hi, S.status.not_in(CANCELLED))
+    if db.engine.dialect.name == "postgresql":
+        return db.session.execute(select(
+            S.clinician_id, S.room_id,
+            cast(func.floor(extract("epoch", S.starts_at)), BigInteger),
+            cast(func.ceil(extract("epoch", S.ends_at)), BigInteger)).where(*where)).all()
+    # SQLite keeps naive UTC text; sessions share a few thousand instants,
+    # so each distinct text is parsed once.
+    rows = db.session.execute(select(
+        S.clinician_id, S.room_id, type_coerce(S.starts_at, String),
+        type_coerce(S.ends_at, String)).where(*where)).all()
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    out = []
+    for cid, rid, a, b in rows:
+        s = starts.get(a)
+        if s is None:
+            s = starts[a] = _text_epoch(a)
+        e = ends.get(b)
+        if e is None:
+            e = ends[b] = _text_epoch(b, up=True)
+        out.append((cid, rid, s, e))
+    return out
+
+
+def _text_epoch(text: str, up: bool = False) -> int:
+    dt = datetime.fromisoformat(text)
+    return calendar.timegm(dt.timetuple()) + (1 if up and dt.microsecond else 0)
 
 
 @contextmanager
@@ -110,19 +144,6 @@ def cyclic_gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _epoch_seconds(col, up: bool = False):
-    """A UTC instant column as whole seconds since 1970, rounded down (or up),
-    computed by the database: thousands of rows are read per search, and
-    making each an aware datetime, then a local one, was most of its time."""
-    if db.engine.dialect.name == "postgresql":
-        return cast((func.ceil if up else func.floor)(extract("epoch", col)), BigInteger)
-    # SQLite keeps naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff".
-    seconds = cast(func.strftime("%s", func.substr(col, 1, 19)), Integer)
-    if not up:
-        return seconds
-    return seconds + case((cast(func.substr(col, 20), Float) > 0, 1), else_=0)
 
 
 def minutes_to_time(m: int):
