@@ -128,7 +128,8 @@ class RawLoader:
         plan = series_plan(
             clinicians=[ClinicianInfo(c, hours.get(c, {}), absences.get(c, [])) for c in ids],
             rooms=rooms, closures=closures, site_closures=site_closures,
-            params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start))
+            params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start,
+                                horizon=end))
         last = max((got[0][-1] for got in plan.values() if got), default=start)
         return min(end, last + timedelta(days=1))
 

@@ -1,7 +1,7 @@
 """The availability search over HTTP."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -58,3 +58,24 @@ def test_bad_queries(desk):
     assert desk.get("/api/availability?clinician_id=999&weeks=2&duration_minutes=60&from=2030-03-04").status_code == 404
     assert desk.get("/api/availability?modality=nope&weeks=2&duration_minutes=60&from=2030-03-04").status_code == 422
     assert desk.get("/api/availability?clinician_id=1&weeks=0&duration_minutes=60&from=2030-03-04").status_code == 422
+
+
+def test_limit_counts_only_slots_inside_the_loaded_window(desk, admin_api, make_clinician,
+                                                          make_room):
+    """Mondays rank first (2030-03-04 is a Monday) but skip 13 closed weeks, more
+    than the search looks beyond a 2-week series; they must be left out before
+    the answer is cut to ``limit``, so Tuesday's slots still fill it."""
+    c = make_clinician(hours=[(0, time(9), time(11)), (1, time(9), time(10))])
+    make_room()
+    for week in range(1, 14):
+        day = date(2030, 3, 4) + timedelta(weeks=week)
+        assert admin_api.post("/api/closures", json={"date": day.isoformat()}).status_code == 201
+    r = desk.get(f"/api/availability?clinician_id={c}&weeks=2&duration_minutes=60"
+                 "&from=2030-03-04&limit=2")
+    assert r.status_code == 200, r.json
+    slots = r.json["slots"]
+    assert [(s["first_date"], s["start_time"]) for s in slots] == [
+        ("2030-03-05", "09:00")], slots
+    r = desk.get(f"/api/availability?clinician_id={c}&weeks=2&duration_minutes=60"
+                 "&from=2030-03-04&limit=1")
+    assert [s["dates"] for s in r.json["slots"]] == [["2030-03-05", "2030-03-12"]]

@@ -48,6 +48,9 @@ class SearchParams:
     min_capacity: int = 1
     interval_weeks: int = 1
     limit: int = 20
+    # A series must end before this date (the bookings loaded stop there):
+    # one needing more weeks is not offered. None: no bound.
+    horizon: date | None = None
 
 
 @dataclass
@@ -72,13 +75,17 @@ class Slot:
         }
 
 
-def series_dates(first: date, weeks: int, interval: int, blocked) -> tuple[list[date], int] | None:
-    """The dates a booking would occupy (blocked dates skipped), and skips."""
+def series_dates(first: date, weeks: int, interval: int, blocked,
+                 horizon: date | None = None) -> tuple[list[date], int] | None:
+    """The dates a booking would occupy (blocked dates skipped), and skips;
+    None when it skips too many weeks or reaches ``horizon``."""
     dates: list[date] = []
     skipped = 0
     d = first
     step = timedelta(weeks=interval)
     while len(dates) < weeks:
+        if horizon is not None and d >= horizon:
+            return None
         if blocked(d):
             skipped += 1
             if skipped > MAX_SKIPS:
@@ -102,9 +109,9 @@ def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closu
                 site_closures: dict[int, set[date]], params: SearchParams
                 ) -> dict[tuple[int, int, int], tuple[list[date], int] | None]:
     """(clinician id, weekday, site id) -> the dates a series would occupy and
-    the weeks it skips (None: too many skips), for every combination the
-    search may look at: which days' bookings it needs to know is known
-    before reading any."""
+    the weeks it skips (None: too many skips, or it reaches the horizon), for
+    every combination the search may look at: which days' bookings it needs
+    to know is known before reading any."""
     p = params
     plan = {}
     no_closures: set[date] = set()
@@ -121,7 +128,8 @@ def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closu
                     first = next_weekday_on_or_after(p.from_date, wd)
                     by_closed[key] = series_dates(
                         first, p.weeks, p.interval_weeks,
-                        lambda d, c=c, closed=closed: d in closures or d in closed or c.absent(d))
+                        lambda d, c=c, closed=closed: d in closures or d in closed or c.absent(d),
+                        p.horizon)
                 plan[(c.id, wd, site_id)] = by_closed[key]
     return plan
 

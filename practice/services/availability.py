@@ -20,7 +20,8 @@ from .calendar import practice_zone
 from .modalities import enabled_modalities
 
 # Weeks loaded beyond the plain span of the series, for weeks skipped over
-# closures and absences; a slot needing more is dropped rather than guessed.
+# closures and absences; a slot needing more is left out rather than guessed
+# (by the plan, before the search ranks and cuts to ``limit``).
 SLACK_WEEKS = 12
 
 
@@ -50,7 +51,8 @@ def find_slots(args: dict) -> list[dict]:
     if not clinicians:
         return []
     start = params.from_date
-    end = start + timedelta(weeks=params.weeks * params.interval_weeks + SLACK_WEEKS)
+    end = params.horizon = start + timedelta(weeks=params.weeks * params.interval_weeks
+                                             + SLACK_WEEKS)
     ids = [c.id for c in clinicians]
     absences: dict[int, list] = {}
     for cid, a, b in db.session.execute(select(Absence.clinician_id, Absence.start_date,
@@ -77,7 +79,7 @@ def find_slots(args: dict) -> list[dict]:
     plan = series_plan(clinicians=infos, rooms=rooms, closures=closures,
                        site_closures=site_closures, params=params)
     # Read bookings only for the days some series would occupy: up to the
-    # last of them (the whole window when a series runs past it, as before).
+    # last of them (no series runs past the window: the plan left those out).
     last = max((got[0][-1] for got in plan.values() if got), default=start)
     stop = min(end, last + timedelta(days=1))
     busy = BusyIndex(zone)
@@ -89,7 +91,7 @@ def find_slots(args: dict) -> list[dict]:
         del rows
         slots = search(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
                        site_closures=site_closures, params=params, zone=zone, plan=plan)
-    return [s.as_dict() for s in slots if s.dates[-1] < end]
+    return [s.as_dict() for s in slots]
 
 
 def _busy_rows(lo, hi) -> list[tuple[int, int, int, int]]:
