@@ -38,6 +38,8 @@ def base_config(url: str, tmp: Path) -> dict:
         "PRACTICE_PLUGINS": "",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Feed fetches written as each response closes, so tests can count them.
+        "FEED_FETCH_FLUSH_SECONDS": 0,
         # Still argon2id, at a cost that keeps a thousand tests quick.
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Course, FeedToken, TherapySession
 from ..models.courses import CANCELLED
 from ..plugin_manager import hooks, plugin_state
+from ..services.feeds import LiveFeed
 from . import query
 from .cache import ByteBudgetLRU
 from .events import EventData, apply_feed_hook, core_texts, render_event
@@ -71,7 +72,7 @@ def _has_impls(hook_caller) -> bool:
     return bool(hook_caller.get_hookimpls())
 
 
-def build_feed(app: Flask, token: FeedToken) -> BuiltFeed:
+def build_feed(app: Flask, token: LiveFeed | FeedToken) -> BuiltFeed:
     """The feed of ``token``'s clinician or room, from cache when unchanged."""
     owner = (query.Owner("clinician", token.clinician_id) if token.clinician_id is not None
              else query.Owner("room", token.room_id))

@@ -4,8 +4,9 @@ Answers ``text/calendar; charset=utf-8`` whatever the ``Accept`` header
 (Google sends none), with a strong ETag hashed from the body and
 Last-Modified; ``If-None-Match`` (or, without it, ``If-Modified-Since``)
 gives 304 with no body. Unknown and revoked tokens get a plain 404. Every
-fetch is recorded after the response is sent, with the link's id and never
-the token; errors are logged without the URL, which holds the token.
+fetch is recorded (``fetchlog``: queued once the response is sent, written in
+batches), with the link's id and never the token; errors are logged without
+the URL, which holds the token.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..db import utcnow
 from ..extensions import db
 from ..services import feeds as svc
+from .fetchlog import fetch_log
 from .render import BuiltFeed, build_feed
 
 log = logging.getLogger(__name__)
@@ -45,13 +48,13 @@ def _after_response(response: Response, feed_token_id: int | None) -> Response:
     app = current_app._get_current_object()
     status = response.status_code
     user_agent = request.headers.get("User-Agent")
+    at = utcnow()
 
     def record() -> None:
         # The client already has its answer; a failure here must not matter
         # to it, only to the log.
         try:
-            with app.app_context():
-                svc.record_fetch(feed_token_id, status, user_agent)
+            fetch_log(app).record(feed_token_id, status, user_agent, at)
         except Exception:  # noqa: BLE001
             log.exception("could not record a feed fetch (feed link %s)", feed_token_id)
 

@@ -12,8 +12,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..audit import record
 from ..db import utcnow
@@ -105,21 +106,24 @@ def last_fetched_at(row: FeedToken) -> datetime | None:
                              .where(FeedFetch.feed_token_id == row.id))
 
 
-def find_live_feed(token: str) -> FeedToken | None:
+class LiveFeed(NamedTuple):
+    """What serving a feed needs of its link (no ORM object: this runs on
+    every poll of every calendar app)."""
+
+    id: int
+    clinician_id: int | None
+    room_id: int | None
+    privacy: str
+
+
+_LIVE_FEED = (select(FeedToken.id, FeedToken.clinician_id, FeedToken.room_id, FeedToken.privacy)
+              .where(FeedToken.token_hash == bindparam("token_hash"),
+                     FeedToken.revoked_at.is_(None)))
+
+
+def find_live_feed(token: str) -> LiveFeed | None:
     """The live link whose token this is, or None (unknown or revoked)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(select(FeedToken).where(
-        FeedToken.token_hash == hash_feed_token(token), FeedToken.revoked_at.is_(None)))
-
-
-def record_fetch(feed_token_id: int | None, status: int, user_agent: str | None) -> None:
-    """One row per fetch: the link's id (never the token), status, user agent.
-
-    Runs in its own short transaction on a connection of its own, after the
-    response has been sent (see ``feeds.views``).
-    """
-    ua = (user_agent or "")[:300] or None
-    with db.engine.begin() as conn:
-        conn.execute(FeedFetch.__table__.insert().values(
-            feed_token_id=feed_token_id, status=status, user_agent=ua, at=utcnow()))
+    row = db.session.execute(_LIVE_FEED, {"token_hash": hash_feed_token(token)}).first()
+    return None if row is None else LiveFeed(*row)
