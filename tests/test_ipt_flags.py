@@ -152,7 +152,10 @@ def test_phq9_item_9_raises_safety_review_for_the_treating_clinician_only(app, p
     assert r.status_code == 201, r.json
     flag = practice.flags(c)["ipt.safety_review"]
     assert flag["severity"] == "high" and flag["audience"] == "clinician"
-    assert "ipt.safety_review" in [f["code"] for f in practice.course(c)["flags"]]
+    # The course shows the very item the flag list shows, in the same shape.
+    on_course = {f["code"]: f for f in practice.course(c)["flags"]}
+    assert on_course["ipt.safety_review"] == flag
+    assert flag["clinician_id"] == practice.clinician_id and flag["course_id"] == c
     for api in (practice.admin, practice.desk):
         assert "ipt.safety_review" not in practice.flags(c, api)
         assert "ipt.safety_review" not in \

@@ -10,6 +10,7 @@ from ..auth import issue_token, roles_required, verify_password
 from ..errors import Unauthorized
 from ..extensions import db, limiter
 from ..models import AuditEntry, User
+from .common import paginate
 from .schemas import AuditArgs, AuditList, TokenRequestSchema, TokenSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/api", description="Tokens and audit log")
@@ -54,7 +55,4 @@ class Audit(MethodView):
         for key in ("object_type", "object_id", "user_id", "action"):
             if args.get(key) is not None:
                 q = q.where(getattr(AuditEntry, key) == args[key])
-        q = q.order_by(AuditEntry.id.desc())
-        total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-        items = db.session.scalars(q.limit(args["limit"]).offset(args["offset"])).all()
-        return {"items": items, "total": total}
+        return paginate(q.order_by(AuditEntry.id.desc()), args, db.session)

@@ -17,7 +17,9 @@ from ..models import Course
 from ..services import intake as intake_svc
 from ..services.flags import open_flags_query, refresh_flags_for
 from ..services.modalities import enabled_modalities
+from ..services.course_view import flag_item
 from .common import ListArgs, list_schema
+from .course_schemas import FlagSchema
 from .fields import MAX_ID
 
 blp = Blueprint("clinical", __name__, url_prefix="/api",
@@ -78,20 +80,6 @@ class FlagArgs(ListArgs):
     severity = fields.Str(validate=validate.OneOf(("info", "warning", "high")))
 
 
-class FlagSchema(Schema):
-    id = fields.Int()
-    course_id = fields.Int()
-    clinician_id = fields.Int()
-    code = fields.Str()
-    plugin = fields.Str(allow_none=True)
-    severity = fields.Str()
-    audience = fields.Str()
-    message = fields.Str()
-    due_date = fields.Date(allow_none=True)
-    raised_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
 FlagList = list_schema(FlagSchema, "FlagList")
 
 
@@ -145,10 +133,7 @@ class Flags(MethodView):
         rows = db.session.scalars(q.limit(args["limit"]).offset(args["offset"])).all()
         owners = dict(db.session.execute(db.select(Course.id, Course.clinician_id).where(
             Course.id.in_({f.course_id for f in rows}))).all())
-        items = [{"id": f.id, "course_id": f.course_id, "clinician_id": owners[f.course_id],
-                  "code": f.code, "plugin": f.plugin, "severity": f.severity,
-                  "audience": f.audience, "message": f.message, "due_date": f.due_date,
-                  "raised_at": f.raised_at, "updated_at": f.updated_at} for f in rows]
+        items = [flag_item(f, owners[f.course_id]) for f in rows]
         return {"items": items, "total": total}
 
 

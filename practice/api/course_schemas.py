@@ -55,15 +55,20 @@ class SessionOut(Schema):
     attendance = fields.List(fields.Nested(AttendanceOut))
 
 
-class FlagOut(Schema):
+class FlagSchema(Schema):
+    """An open flag, on ``GET /api/courses/<id>`` and in ``GET /api/flags``."""
+
     id = fields.Int()
     course_id = fields.Int()
+    clinician_id = fields.Int()
     code = fields.Str()
     plugin = fields.Str(allow_none=True)
     severity = fields.Str()
+    audience = fields.Str()
     message = fields.Str()
-    due_date = fields.Str(allow_none=True)
-    raised_at = fields.Str()
+    due_date = fields.Date(allow_none=True)
+    raised_at = fields.DateTime()
+    updated_at = fields.DateTime()
 
 
 class ProgressOut(Schema):
@@ -94,7 +99,7 @@ class CourseOut(Schema):
     first_date = fields.Str()
     timezone = fields.Str()
     progress = fields.Nested(ProgressOut)
-    flags = fields.List(fields.Nested(FlagOut))
+    flags = fields.List(fields.Nested(FlagSchema))
     sessions = fields.List(fields.Nested(SessionOut))
     # Present on the answers of changes:
     skipped = fields.List(fields.Dict())

@@ -9,7 +9,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .common import list_schema
+from .common import ListArgs, list_schema
 from .fields import HHMM, MAX_ID, Id, StrictBool, StrictInt
 
 _NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
@@ -114,13 +114,11 @@ class AuditEntrySchema(Schema):
     details = fields.Dict()
 
 
-class AuditArgs(Schema):
+class AuditArgs(ListArgs):
     object_type = fields.Str(validate=validate.Length(max=40))
     object_id = fields.Int(validate=validate.Range(min=0, max=MAX_ID))
     user_id = fields.Int(validate=validate.Range(min=0, max=MAX_ID))
     action = fields.Str(validate=validate.Length(max=40))
-    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
 ClinicianList = list_schema(ClinicianSchema, "ClinicianList")

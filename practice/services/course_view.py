@@ -20,11 +20,13 @@ def flag_visible(flag: CourseFlag, course: Course, user: User | None) -> bool:
     return True
 
 
-def flag_dict(flag: CourseFlag) -> dict:
-    return {"id": flag.id, "course_id": flag.course_id, "code": flag.code, "plugin": flag.plugin,
-            "severity": flag.severity, "message": flag.message,
-            "due_date": flag.due_date.isoformat() if flag.due_date else None,
-            "raised_at": flag.raised_at.isoformat()}
+def flag_item(flag: CourseFlag, clinician_id: int) -> dict:
+    """A flag as the API shows it (``FlagSchema``), on a course or in
+    ``GET /api/flags``; ``clinician_id`` is the course's."""
+    return {"id": flag.id, "course_id": flag.course_id, "clinician_id": clinician_id,
+            "code": flag.code, "plugin": flag.plugin, "severity": flag.severity,
+            "audience": flag.audience, "message": flag.message, "due_date": flag.due_date,
+            "raised_at": flag.raised_at, "updated_at": flag.updated_at}
 
 
 def positions(course: Course) -> dict[int, int]:
@@ -76,7 +78,7 @@ def course_dict(course: Course, user: User | None, zone: ZoneInfo, *,
         "duration_minutes": course.duration_minutes, "interval_weeks": course.interval_weeks,
         "first_date": course.first_date.isoformat(), "timezone": course.timezone,
         "progress": progress(course),
-        "flags": [flag_dict(f) for f in course.flags
+        "flags": [flag_item(f, course.clinician_id) for f in course.flags
                   if f.closed_at is None and flag_visible(f, course, user)],
     }
     if with_sessions:
