@@ -77,19 +77,23 @@ class Slot:
 
 def series_dates(first: date, weeks: int, interval: int, blocked,
                  horizon: date | None = None) -> tuple[list[date], int] | None:
-    """The dates a booking would occupy (blocked dates skipped), and skips;
-    None when it skips too many weeks or reaches ``horizon``."""
+    """The dates a booking would occupy (blocked dates skipped), and the
+    weeks it skips between its first and last date (a booking starting on
+    the first free date skips no earlier week, so neither does the slot);
+    None when it is blocked too often or reaches ``horizon``."""
     dates: list[date] = []
-    skipped = 0
+    skipped = blocked_count = 0
     d = first
     step = timedelta(weeks=interval)
     while len(dates) < weeks:
         if horizon is not None and d >= horizon:
             return None
         if blocked(d):
-            skipped += 1
-            if skipped > MAX_SKIPS:
+            blocked_count += 1
+            if blocked_count > MAX_SKIPS:
                 return None
+            if dates:
+                skipped += 1
         else:
             dates.append(d)
         d += step

@@ -48,11 +48,18 @@ def find_slots(args: dict) -> list[dict]:
         latest=minutes(args["latest"]) if args.get("latest") else None,
         min_capacity=args.get("min_capacity", 1), interval_weeks=args.get("interval_weeks", 1),
         limit=args.get("limit", 20))
+    start = params.from_date
+    try:
+        end = params.horizon = start + timedelta(weeks=params.weeks * params.interval_weeks
+                                                 + SLACK_WEEKS)
+        # The bookings read start a day early (a session across midnight).
+        start - timedelta(days=2), end + timedelta(days=2)
+    except OverflowError:
+        raise RuleViolation([violation(
+            "availability.from", "The search would run past the calendar's range; "
+            "give a nearer date.", field="from")]) from None
     if not clinicians:
         return []
-    start = params.from_date
-    end = params.horizon = start + timedelta(weeks=params.weeks * params.interval_weeks
-                                             + SLACK_WEEKS)
     ids = [c.id for c in clinicians]
     absences: dict[int, list] = {}
     for cid, a, b in db.session.execute(select(Absence.clinician_id, Absence.start_date,
