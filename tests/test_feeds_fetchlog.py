@@ -106,15 +106,16 @@ def test_gunicorn_writes_queued_fetches_when_it_stops(app, app_config, link, tmp
         deadline = clock.monotonic() + 30
         while True:
             assert proc.poll() is None, "gunicorn exited"
-            try:
-                first = requests.get(base + link, timeout=5)
+            try:  # probe with an unknown link: a retried probe adds only 404s
+                requests.get(base + "/feeds/warming-up.ics", timeout=5)
                 break
             except (requests.ConnectionError, requests.Timeout):
                 assert clock.monotonic() < deadline, "gunicorn did not start"
                 clock.sleep(0.2)
+        first = requests.get(base + link, timeout=30)
         assert first.status_code == 200
         for _ in range(5):
-            assert requests.get(base + link, timeout=5,
+            assert requests.get(base + link, timeout=30,
                                 headers={"If-None-Match": first.headers["ETag"]}
                                 ).status_code == 304
         clock.sleep(0.5)

@@ -77,6 +77,9 @@ class CourseClient(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True, index=True)
 
 
+_COVERED = ("starts_at", "ends_at", "status", "updated_at", "sequence", "course_id", "id")
+
+
 class TherapySession(db.Model):
     """One occurrence of a course (the SPEC's "session")."""
 
@@ -87,8 +90,10 @@ class TherapySession(db.Model):
         CheckConstraint(
             "status IN ('scheduled', 'attended', 'no_show', 'cancelled_by_client', "
             "'cancelled_by_practice')", name="ck_sessions_status"),
-        Index("ix_sessions_clinician_start", "clinician_id", "starts_at"),
-        Index("ix_sessions_room_start", "room_id", "starts_at"),
+        # Covering (migration 0004): a feed's change check and the conflict
+        # pre-check read only the index.
+        Index("ix_sessions_clinician_start", "clinician_id", *_COVERED),
+        Index("ix_sessions_room_start", "room_id", *_COVERED, "clinician_id"),
         Index("ix_sessions_start", "starts_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
