@@ -8,8 +8,9 @@ smaller fitting room, room id.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .daymask import DAY_MINUTES, BusyIndex, run_starts, span
@@ -140,11 +141,20 @@ def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closu
 
 def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: BusyIndex,
            closures: set[date], site_closures: dict[int, set[date]], params: SearchParams,
-           zone: ZoneInfo, plan: dict | None = None) -> list[Slot]:
+           zone: ZoneInfo, plan: dict | None = None,
+           load: Callable[[set[date]], None] | None = None) -> list[Slot]:
     """All qualifying slots, ranked; at most ``params.limit``.
 
     ``busy`` holds keys ``("c", clinician_id)`` and ``("r", room_id)``;
     ``plan`` is :func:`series_plan`'s answer, when the caller has it already.
+    ``load(dates)``, when given, is called before the bookings of those local
+    dates are looked at (``busy`` then only needs to hold what was asked for).
+
+    Series are taken in order of the rank's first two fields (first date,
+    weeks skipped), which the plan knows before any booking is read; once
+    ``limit`` slots are found, a later series could only rank after them, so
+    its bookings are never read. A one-clinician search usually stops after
+    its first working day's weeks.
     """
     p = params
     if plan is None:
@@ -153,72 +163,88 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
     by_site = fitting_rooms_by_site(rooms, p.min_capacity)
     window = span(p.earliest or 0, p.latest if p.latest is not None else DAY_MINUTES)
     target = p.earliest or 0
+    # (first date, skipped) -> (clinician, weekday) -> [(site's rooms, dates)].
+    by_rank: dict[tuple[date, int], dict[tuple[int, int], list]] = {}
+    work: dict[tuple[int, int], int] = {}
+    for c in clinicians:
+        for wd in ([p.weekday] if p.weekday is not None else sorted(c.hours)):
+            mask = 0
+            for a, b in c.hours.get(wd) or []:
+                mask |= span(a, b)
+            mask &= window
+            if not mask:
+                continue
+            work[(c.id, wd)] = mask
+            for site_id, site_rooms in by_site.items():
+                got = plan.get((c.id, wd, site_id))
+                if got is not None:
+                    dates, skipped = got
+                    by_rank.setdefault((dates[0], skipped), {}).setdefault(
+                        (c.id, wd), []).append((site_rooms, dates))
     # A room's busy minutes over a set of dates, shared by every clinician
     # whose series falls on the same dates (most of them).
     room_busy: dict[tuple[int, tuple], int] = {}
+    gaps: dict[date, int] = {}
+    # Starts already given a room, per (clinician, weekday): one room is
+    # offered per clinician, weekday and start, from its best-ranked series.
+    taken: dict[tuple[int, int], int] = {}
     candidates = []
-    for c in clinicians:
-        weekdays = [p.weekday] if p.weekday is not None else sorted(c.hours)
-        for wd in weekdays:
-            blocks = c.hours.get(wd) or []
-            work = 0
-            for a, b in blocks:
-                work |= span(a, b)
-            work &= window
-            if not work:
-                continue
-            # A start's best room: the earliest first date, then the fewest
-            # skipped weeks (both by site), then the smallest fitting room.
-            # Sites are taken in that order, so each start is ranked once,
-            # by the first (site, room) where it is free.
-            groups: dict[tuple, list] = {}
-            possible = 0
-            for site_id, site_rooms in by_site.items():
-                got = plan.get((c.id, wd, site_id))
-                if got is None:
+    for (first, skipped), units in sorted(by_rank.items(), key=lambda g: g[0]):
+        if len(candidates) >= p.limit:
+            break
+        if load is not None:
+            load({d for sites in units.values() for _, dates in sites for d in dates})
+        for (cid, wd), sites in units.items():
+            options = []
+            for site_rooms, dates in sites:
+                days = tuple(dates)
+                # Starts that do not exist on one of the dates (a spring-forward
+                # gap) are never offered.
+                gap = 0
+                for d in dates:
+                    g = gaps.get(d)
+                    if g is None:
+                        g = gaps[d] = _gap_mask(d, zone)
+                    gap |= g
+                free_c = work[(cid, wd)] & ~busy.union(("c", cid), dates)
+                starts_c = run_starts(free_c, p.duration) & GRID_MASK & ~gap
+                if starts_c:
+                    options += [(r, dates, days, free_c, starts_c) for r in site_rooms]
+            if len(sites) > 1:
+                options.sort(key=lambda o: (o[0].capacity, o[0].id))
+            done = taken.get((cid, wd), 0)
+            for r, dates, days, free_c, starts_c in options:
+                if not starts_c & ~done:
                     continue
-                dates, skipped = got
-                free_c = work & ~busy.union(("c", c.id), dates)
-                starts_c = run_starts(free_c, p.duration) & GRID_MASK
-                if not starts_c:
-                    continue
-                possible |= starts_c
-                groups.setdefault((dates[0], skipped), []).append(
-                    (site_rooms, dates, tuple(dates), free_c, starts_c))
-            taken = 0
-            for (first, skipped), sites in sorted(groups.items(), key=lambda g: g[0]):
-                options = [(r, site) for site in sites for r in site[0]]
-                if len(sites) > 1:
-                    options.sort(key=lambda o: (o[0].capacity, o[0].id))
-                for r, (_, dates, days, free_c, starts_c) in options:
-                    if not starts_c & ~taken:
-                        continue
-                    rb = room_busy.get((r.id, days))
-                    if rb is None:
-                        rb = room_busy[(r.id, days)] = busy.union(("r", r.id), dates)
-                    starts = run_starts(free_c & ~rb, p.duration) & GRID_MASK & ~taken
-                    taken |= starts
-                    while starts:
-                        low = starts & -starts
-                        s = low.bit_length() - 1
-                        starts ^= low
-                        candidates.append((first, skipped, abs(s - target), c.id, s,
-                                           r.capacity, r.id, wd, dates))
-                    if taken == possible:
-                        break
-                if taken == possible:
-                    break
+                rb = room_busy.get((r.id, days))
+                if rb is None:
+                    rb = room_busy[(r.id, days)] = busy.union(("r", r.id), dates)
+                starts = run_starts(free_c & ~rb, p.duration) & starts_c & ~done
+                done |= starts
+                while starts:
+                    low = starts & -starts
+                    s = low.bit_length() - 1
+                    starts ^= low
+                    candidates.append((first, skipped, abs(s - target), cid, s,
+                                       r.capacity, r.id, wd, dates))
+            taken[(cid, wd)] = done
     # The rank is the first seven fields; they never tie (the first date
     # tells weekdays apart), so a plain sort orders by them alone.
     candidates.sort()
-    out: list[Slot] = []
-    for first, skipped, _, cid, s, _, rid, wd, dates in candidates:
-        t = from_minutes(s)
-        if all(exists_locally(d, t, zone) for d in dates):
-            out.append(Slot(cid, rid, wd, s, p.duration, dates, skipped))
-            if len(out) >= p.limit:
-                break
-    return out
+    return [Slot(cid, rid, wd, s, p.duration, dates, skipped)
+            for first, skipped, _, cid, s, _, rid, wd, dates in candidates[:p.limit]]
+
+
+def _gap_mask(day: date, zone: ZoneInfo) -> int:
+    """Grid starts on ``day`` that do not exist locally (none on most days)."""
+    midnight = datetime.combine(day, time(0), tzinfo=zone)
+    if midnight.utcoffset() == datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset():
+        return 0
+    mask = 0
+    for m in range(0, DAY_MINUTES, GRID):
+        if not exists_locally(day, from_minutes(m), zone):
+            mask |= 1 << m
+    return mask
 
 
 def nearest_free_starts(*, requested: int, duration: int, work: int, busy_masks: list[int],

@@ -4,9 +4,9 @@ from __future__ import annotations
 import calendar
 import gc
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import BigInteger, String, cast, extract, func, select, type_coerce
+from sqlalchemy import BigInteger, String, and_, cast, extract, func, or_, select, type_coerce
 
 from ..errors import NotFound, RuleViolation, violation
 from ..extensions import db
@@ -15,7 +15,7 @@ from ..models.courses import CANCELLED
 from ..scheduling.availability import (ClinicianInfo, RoomInfo, SearchParams, search,
                                       series_plan)
 from ..scheduling.daymask import BusyIndex
-from ..scheduling.timeutil import local_instant, minutes
+from ..scheduling.timeutil import minutes
 from .calendar import practice_zone
 from .modalities import enabled_modalities
 
@@ -85,32 +85,66 @@ def find_slots(args: dict) -> list[dict]:
             site_closures.setdefault(site_id, set()).add(d)
     plan = series_plan(clinicians=infos, rooms=rooms, closures=closures,
                        site_closures=site_closures, params=params)
-    # Read bookings only for the days some series would occupy: up to the
-    # last of them (no series runs past the window: the plan left those out).
-    last = max((got[0][-1] for got in plan.values() if got), default=start)
-    stop = min(end, last + timedelta(days=1))
     busy = BusyIndex(zone)
-    lo = local_instant(start, minutes_to_time(0), zone)
-    hi = local_instant(stop, minutes_to_time(0), zone)
+    clinician_ids = set(ids)
+    loaded: set = set()
+
+    def load(days: set) -> None:
+        # The search asks for the days of its best-ranked series first and
+        # stops once it has ``limit`` slots: usually a few weekdays' worth of
+        # bookings instead of every day of the window.
+        new = sorted(days - loaded)
+        if new:
+            loaded.update(new)
+            busy.add_sessions(_busy_rows(_day_ranges(new, zone)), clinician_ids)
+
     with cyclic_gc_paused():
-        rows = _busy_rows(lo - timedelta(days=1), hi)
-        busy.add_sessions(rows, set(ids))
-        del rows
         slots = search(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
-                       site_closures=site_closures, params=params, zone=zone, plan=plan)
+                       site_closures=site_closures, params=params, zone=zone, plan=plan,
+                       load=load)
     return [s.as_dict() for s in slots]
 
 
-def _busy_rows(lo, hi) -> list[tuple[int, int, int, int]]:
-    """(clinician id, room id, start, end) of the live sessions starting in
-    [lo, hi), instants as whole UTC epoch seconds (start rounded down, end
-    up). Thousands of rows are read per search: making each instant an aware
-    datetime, then a local one, was most of the search's time.
+def _day_ranges(days: list, zone) -> list[tuple[datetime, datetime]]:
+    """UTC [start, end) of each run of consecutive local days (sorted)."""
+    runs: list[list] = []
+    for d in days:
+        if runs and runs[-1][1] + timedelta(days=1) == d:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d])
+    # Local midnight without the gap check: a zone that skips midnight gives
+    # an instant an hour off, and the overlap test below still holds.
+    return [(datetime.combine(a, time(0), tzinfo=zone).astimezone(timezone.utc),
+             datetime.combine(b + timedelta(days=1), time(0), tzinfo=zone)
+             .astimezone(timezone.utc)) for a, b in runs]
+
+
+# Sessions read per query: one index range per run of days.
+RANGES_PER_QUERY = 40
+
+
+def _busy_rows(ranges) -> list[tuple[int, int, int, int]]:
+    """(clinician id, room id, start, end) of the live sessions overlapping
+    the UTC ``ranges`` (those starting up to a day before one, as a session
+    across midnight may), instants as whole UTC epoch seconds (start rounded
+    down, end up). Thousands of rows are read per search: making each
+    instant an aware datetime, then a local one, was most of the search's
+    time.
 
     A Core select (its rows not passed through the ORM), fetched at once.
     """
     S = TherapySession.__table__.c
-    where = (S.starts_at >= lo, S.starts_at < hi, S.status.not_in(CANCELLED))
+    out = []
+    for i in range(0, len(ranges), RANGES_PER_QUERY):
+        where = (or_(*(and_(S.starts_at >= lo - timedelta(days=1), S.starts_at < hi,
+                            S.ends_at > lo) for lo, hi in ranges[i:i + RANGES_PER_QUERY])),
+                 S.status.not_in(CANCELLED))
+        out += _rows(S, where)
+    return out
+
+
+def _rows(S, where) -> list[tuple[int, int, int, int]]:
     if db.engine.dialect.name == "postgresql":
         return db.session.execute(select(
             S.clinician_id, S.room_id,
@@ -154,8 +188,3 @@ def cyclic_gc_paused():
         if was_enabled:
             gc.enable()
 
-
-def minutes_to_time(m: int):
-    from ..scheduling.timeutil import from_minutes
-
-    return from_minutes(m)
