@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .common import ListArgs, list_schema
 from .fields import HHMM, MAX_ID, StrictBool, StrictInt
 
 # Query strings carry text (lenient ints); JSON bodies have real numbers.
@@ -118,20 +119,16 @@ class PreviewOut(Schema):
     violations = fields.List(fields.Dict())
 
 
-class CourseList(Schema):
-    items = fields.List(fields.Nested(CourseOut))
-    total = fields.Int()
+CourseList = list_schema(CourseOut, "CourseList")
 
 
-class CourseListArgs(Schema):
+class CourseListArgs(ListArgs):
     clinician_id = Id()
     client_id = Id()
     status = fields.Str(validate=validate.OneOf(["active", "completed", "ended_early"]))
     modality = fields.Str(validate=validate.Length(max=50))
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
-    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
 class RescheduleSchema(Schema):

@@ -4,18 +4,18 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
 from ..auth import ANY_ROLE, current_api_user, roles_required
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Course, CourseClient, TherapySession
+from ..models import Course
 from ..services import course_changes as changes
 from ..services.availability import find_slots
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
-from ..services.course_view import course_dict
-from .fields import MAX_ID
+from ..services.course_view import course_dict, course_list_query
+from ..services.directory import get_or_404
+from .common import paginate
 from .course_schemas import (AttendanceSchema, AvailabilityArgs, AvailabilityOut, BookingSchema,
                              CancelSchema, CloseSchema, CourseList, CourseListArgs, CourseOut,
                              ExtendSchema, PreviewOut, RescheduleSchema)
@@ -29,9 +29,9 @@ STAFF = ("admin", "front_desk")
 def visible_course(course_id: int) -> Course:
     """The course, if the caller may see it (clinicians: their own only)."""
     user = current_api_user()
-    course = db.session.get(Course, course_id) if 0 < course_id < MAX_ID else None
-    if course is None or (user.role == "clinician" and course.clinician_id != user.clinician_id):
-        raise NotFound(f"Course {course_id} does not exist.")
+    course = get_or_404(Course, course_id, "Course")
+    if user.role == "clinician" and course.clinician_id != user.clinician_id:
+        raise NotFound(f"Course {course_id} does not exist.")  # as if it did not
     return course
 
 
@@ -49,34 +49,10 @@ class Courses(MethodView):
     def get(self, args):
         """List courses, filtered by clinician, client, status, modality or dates."""
         user = current_api_user()
-        q = select(Course).order_by(Course.id)
-        if user.role == "clinician":
-            q = q.where(Course.clinician_id == (user.clinician_id or 0))
-        if args.get("clinician_id"):
-            q = q.where(Course.clinician_id == args["clinician_id"])
-        if args.get("client_id"):
-            q = q.where(Course.id.in_(select(CourseClient.course_id)
-                                      .where(CourseClient.client_id == args["client_id"])))
-        for key in ("status", "modality"):
-            if args.get(key):
-                q = q.where(getattr(Course, key) == args[key])
-        if args.get("date_from") or args.get("date_to"):
-            span = select(TherapySession.course_id).group_by(TherapySession.course_id)
-            zone = practice_zone()
-            from ..scheduling.timeutil import local_instant, from_minutes
-            from datetime import timedelta
-            if args.get("date_from"):
-                lo = local_instant(args["date_from"], from_minutes(0), zone)
-                span = span.having(func.max(TherapySession.ends_at) > lo)
-            if args.get("date_to"):
-                hi = local_instant(args["date_to"] + timedelta(days=1), from_minutes(0), zone)
-                span = span.having(func.min(TherapySession.starts_at) < hi)
-            q = q.where(Course.id.in_(span))
-        total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-        items = db.session.scalars(q.limit(args["limit"]).offset(args["offset"])).unique().all()
+        page = paginate(course_list_query(user, args), args, db.session)
         zone = practice_zone()
-        return {"items": [course_dict(c, user, zone, with_sessions=False) for c in items],
-                "total": total}
+        page["items"] = [course_dict(c, user, zone, with_sessions=False) for c in page["items"]]
+        return page
 
     @roles_required(*STAFF)
     @blp.arguments(BookingSchema)

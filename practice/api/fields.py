@@ -6,6 +6,8 @@ from datetime import time
 
 from marshmallow import ValidationError, fields, validate
 
+from ..models import MAX_ID  # re-exported: the schemas take it from here
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -33,7 +35,6 @@ class HHMM(fields.Field):
 # Request bodies are JSON, which has real numbers and booleans: "5", 1.5 or
 # "yes" are type errors there, not values to coerce (1.5 must not become 1).
 # Query strings only carry text, so their schemas keep the lenient fields.
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
 
 class StrictInt(fields.Integer):

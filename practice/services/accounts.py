@@ -6,11 +6,10 @@ from sqlalchemy import func, select
 from ..audit import record
 from ..auth import hash_password
 from ..extensions import db
-from ..models import Clinician, User
+from ..models import MAX_ID, Clinician, User
 from ..models.auth import ROLES
 
 MIN_PASSWORD = 8
-MAX_ID = 2**31 - 1
 
 
 class AccountError(ValueError):

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from ..audit import record
 from ..db import utcnow
 from ..errors import Conflict, NotFound, RuleViolation, violation
-from ..api.fields import MAX_ID
 from ..extensions import db
 from ..models import Course, Room, TherapySession
 from ..plugin_manager import hooks
@@ -21,6 +20,7 @@ from ..scheduling.timeutil import NonexistentLocalTime, local_instant, next_week
 from .booking import _conflict_message, make_session, race_conflict
 from .calendar import Blocker, practice_zone
 from .conflicts import Proposed, find_conflicts
+from .directory import get_or_404
 from .flags import refresh_course_flags
 from .modalities import enabled_modalities, run_checks
 
@@ -79,9 +79,7 @@ def reschedule(course: Course, number: int, data: dict) -> dict:
         new_day, new_time = data["date"], data["start_time"]
     room_id = data.get("room_id")
     if room_id is not None:
-        room = db.session.get(Room, room_id) if 0 < room_id < MAX_ID else None
-        if room is None:
-            raise NotFound(f"Room {room_id} does not exist.")
+        room = get_or_404(Room, room_id, "Room")
         if not room.active or room.capacity < len(course.client_ids):
             raise RuleViolation([violation("room.capacity" if room.active else "room.inactive",
                                            f"Room {room_id} cannot hold this course.",

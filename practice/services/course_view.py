@@ -2,11 +2,45 @@
 and the open flags the viewer may see."""
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from ..models import Course, CourseFlag, User
+from sqlalchemy import Select, func, select
+
+from ..models import Course, CourseClient, CourseFlag, TherapySession, User
 from ..plugin_manager import hooks
+from ..scheduling.timeutil import from_minutes, local_instant
+from .calendar import practice_zone
 from .modalities import enabled_modalities
+
+
+def course_list_query(user: User, filters: dict) -> Select:
+    """The courses ``user`` may see that match ``filters`` (``clinician_id``,
+    ``client_id``, ``status``, ``modality``, and ``date_from``/``date_to``:
+    courses with a session on or between those local dates), by id."""
+    q = select(Course).order_by(Course.id)
+    if user.role == "clinician":
+        q = q.where(Course.clinician_id == (user.clinician_id or 0))
+    if filters.get("clinician_id"):
+        q = q.where(Course.clinician_id == filters["clinician_id"])
+    if filters.get("client_id"):
+        q = q.where(Course.id.in_(select(CourseClient.course_id)
+                                  .where(CourseClient.client_id == filters["client_id"])))
+    for key in ("status", "modality"):
+        if filters.get(key):
+            q = q.where(getattr(Course, key) == filters[key])
+    if filters.get("date_from") or filters.get("date_to"):
+        span = select(TherapySession.course_id).group_by(TherapySession.course_id)
+        zone = practice_zone()
+        midnight = from_minutes(0)
+        if filters.get("date_from"):
+            lo = local_instant(filters["date_from"], midnight, zone)
+            span = span.having(func.max(TherapySession.ends_at) > lo)
+        if filters.get("date_to"):
+            hi = local_instant(filters["date_to"] + timedelta(days=1), midnight, zone)
+            span = span.having(func.min(TherapySession.starts_at) < hi)
+        q = q.where(Course.id.in_(span))
+    return q
 
 
 def flag_visible(flag: CourseFlag, course: Course, user: User | None) -> bool:

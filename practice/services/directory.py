@@ -10,13 +10,12 @@ from sqlalchemy import select
 from ..audit import record
 from ..errors import Conflict, NotFound, ValidationFailed, violation
 from ..extensions import db
-from ..models import (Absence, Client, Clinician, ClinicianModality, Closure, Room, Site,
-                      WorkingHours)
+from ..models import (MAX_ID, Absence, Client, Clinician, ClinicianModality, Closure, Room,
+                      Site, WorkingHours)
 
 
 # Ids are 32-bit integer columns on PostgreSQL: a larger number cannot name a
 # row, and asking the database for it would fail instead of finding nothing.
-MAX_ID = 2**31 - 1
 
 
 def get_or_404(model, object_id: int | None, what: str):
