@@ -8,11 +8,14 @@ and the answer is the same 409.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, insert, literal, select, true
+from sqlalchemy import Integer, bindparam, literal, select, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit import record
 from ..contributions import BookingDraft
@@ -58,6 +61,30 @@ def make_session(course: Course, number: int, starts_at: datetime, ends_at: date
     return s
 
 
+def insert_course(values: dict, client_ids: list[int]) -> Course:
+    """Write a new course row and its clients; the persistent ``Course``.
+
+    Two Core INSERTs instead of the unit of work's flush of a Course and its
+    CourseClients (the flush's bookkeeping cost more than the statements);
+    the object is then made persistent as if just loaded, its clients in
+    the order given (as the flushed collection kept them) and no flags.
+    """
+    C, CC = Course.__table__, CourseClient.__table__
+    course_id = db.session.execute(C.insert().returning(C.c.id), values).scalar_one()
+    if client_ids:
+        db.session.execute(CC.insert(), [{"course_id": course_id, "client_id": cid}
+                                         for cid in client_ids])
+    course = Course(id=course_id, outcome=None, close_reason=None, closed_at=None, **values)
+    clients = [CourseClient(course_id=course_id, client_id=cid) for cid in client_ids]
+    for c in clients:
+        make_transient_to_detached(c)
+    make_transient_to_detached(course)
+    set_committed_value(course, "clients", clients)
+    set_committed_value(course, "flags", [])  # a new course has none: no query for that
+    db.session.add(course)
+    return course
+
+
 def insert_series(course: Course, occurrences, client_ids: list[int]) -> None:
     """Write a new (flushed) course's sessions and their participant rows.
 
@@ -67,18 +94,19 @@ def insert_series(course: Course, occurrences, client_ids: list[int]) -> None:
     sessions go in as one executemany and each client's rows as one
     INSERT ... SELECT; the overlap guards check every row all the same.
     """
-    S, P = TherapySession, SessionParticipant
+    # Tables, not ORM entities: the same SQL, run as Core.
+    S, P = TherapySession.__table__, SessionParticipant.__table__
     now = utcnow()
-    db.session.execute(S.__table__.insert(), [
+    db.session.execute(S.insert(), [
         {"course_id": course.id, "number": o.number, "clinician_id": course.clinician_id,
          "room_id": o.room_id, "starts_at": o.starts_at, "ends_at": o.ends_at,
          "status": "scheduled", "is_make_up": False, "uid": new_uid(), "sequence": 0,
          "created_at": now, "updated_at": now} for o in occurrences])
     for cid in client_ids:
-        db.session.execute(insert(P).from_select(
+        db.session.execute(P.insert().from_select(
             ["session_id", "client_id", "starts_at", "ends_at", "active"],
-            select(S.id, literal(cid, Integer), S.starts_at, S.ends_at, true())
-            .where(S.course_id == course.id)))
+            select(S.c.id, literal(cid, Integer), S.c.starts_at, S.c.ends_at, true())
+            .where(S.c.course_id == course.id)))
     # The ORM has not seen these rows: load them when next asked for.
     db.session.expire(course, ["sessions"])
 
@@ -98,13 +126,39 @@ def working_hours_warnings(clinician: Clinician, occurrences, zone: ZoneInfo) ->
     return out
 
 
-def _load(model, ids: list[int], what: str):
-    found = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(ids)))}
+@lru_cache(maxsize=None)
+def _statements() -> dict:
+    """The lookups every booking makes, built once with bound parameters:
+    building them per request (and the ORM's selectin loads, one statement
+    each for working hours and modalities) cost more than running them.
+    One statement loads the clinician with both (joined: a few rows); the
+    room without its site, which booking never reads (it stays loadable);
+    clients are only checked to exist."""
+    return {
+        "clinician": select(Clinician).where(Clinician.id == bindparam("id")).options(
+            joinedload(Clinician.working_hours), joinedload(Clinician.modality_rows)),
+        "room": select(Room).where(Room.id == bindparam("id")).options(lazyload(Room.site)),
+        "clients": select(Client.__table__.c.id).where(  # Core: plain ids
+            Client.__table__.c.id.in_(bindparam("ids", expanding=True))),
+        "series": select(TherapySession).where(TherapySession.course_id == bindparam("course"))
+        .order_by(TherapySession.number).options(joinedload(TherapySession.participants)),
+    }
+
+
+def _load_one(key: str, model_id: int, what: str):
+    # all(), not first(): first() would stop reading after one joined row.
+    found = db.session.scalars(_statements()[key], {"id": model_id}).unique().all()
+    if not found:
+        raise NotFound(f"{what} {model_id} does not exist.", missing_ids=[model_id])
+    return found[0]
+
+
+def _check_clients(ids: list[int]) -> None:
+    found = set(db.session.scalars(_statements()["clients"], {"ids": ids}))
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound(f"{what} {', '.join(map(str, missing))} does not exist.",
+        raise NotFound(f"Client {', '.join(map(str, missing))} does not exist.",
                        missing_ids=missing)
-    return [found[i] for i in ids]
 
 
 def book_course(data: dict, *, dry_run: bool = False) -> dict:
@@ -115,9 +169,9 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
     """
     zone = practice_zone()
     client_ids = list(dict.fromkeys(data["client_ids"]))
-    clinician = _load(Clinician, [data["clinician_id"]], "Clinician")[0]
-    room = _load(Room, [data["room_id"]], "Room")[0]
-    _load(Client, client_ids, "Client")
+    clinician = _load_one("clinician", data["clinician_id"], "Clinician")
+    room = _load_one("room", data["room_id"], "Room")
+    _check_clients(client_ids)
     modality = get_modality(data.get("modality") or "general")
     count = data.get("session_count") or modality.default_sessions
     interval = data.get("interval_weeks") or modality.default_interval_weeks
@@ -193,18 +247,14 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
         db.session.rollback()
         raise Conflict(_conflict_message(conflicts), conflicts=conflicts, skipped=skipped)
 
-    course = Course(clinician_id=clinician.id, room_id=room.id, modality=modality.key,
-                    label=data.get("label"), planned_sessions=count,
-                    weekday=first_date.weekday(), start_time=start, duration_minutes=duration,
-                    interval_weeks=interval, first_date=first_date, timezone=zone.key,
-                    status="active", modality_data={})
-    if intake is not None:
-        course.modality_data = {"intake": intake}
-    course.clients = [CourseClient(client_id=cid) for cid in client_ids]
-    course.flags = []  # a new course has none: no query to find that out
-    db.session.add(course)
+    values = dict(clinician_id=clinician.id, room_id=room.id, modality=modality.key,
+                  label=data.get("label"), planned_sessions=count,
+                  weekday=first_date.weekday(), start_time=start, duration_minutes=duration,
+                  interval_weeks=interval, first_date=first_date, timezone=zone.key,
+                  status="active", modality_data={"intake": intake} if intake is not None else {},
+                  created_at=utcnow(), updated_at=utcnow())
     try:
-        db.session.flush()
+        course = insert_course(values, client_ids)
         insert_series(course, occurrences, client_ids)
     except IntegrityError as err:
         db.session.rollback()
@@ -230,10 +280,11 @@ def commit_keeping(course: Course) -> None:
     commit that took a second transaction (on SQLite a second BEGIN
     IMMEDIATE, the write lock again) and five queries to read back what was
     just written. The sessions, written by ``insert_series``, are loaded
-    once before the commit instead.
+    once before the commit instead, with their participants in the same
+    statement (a lazy load, then a selectin load, built both per request).
     """
-    for s in course.sessions:  # loads the sessions and their participants
-        s.participants  # noqa: B018
+    sessions = db.session.scalars(_statements()["series"], {"course": course.id}).unique().all()
+    set_committed_value(course, "sessions", list(sessions))
     session = db.session()
     session.expire_on_commit = False
     try:

@@ -88,7 +88,9 @@ def _existing_statements(n: int, clients: int):
     (BitmapOr) both plan as such; a single OR of intervals beside an OR of
     owners made them read every session in the series' span.
     """
-    S, P = TherapySession, SessionParticipant
+    # Table columns, not ORM attributes: the same SQL, run as Core (plain
+    # rows) instead of through the ORM's loading, about half the Python cost.
+    S, P = TherapySession.__table__.c, SessionParticipant.__table__.c
     cols = (S.id, S.course_id, S.number, S.starts_at, S.ends_at, S.room_id, S.clinician_id)
 
     def overlaps(col_start, col_end, i):
@@ -109,8 +111,11 @@ def _existing_statements(n: int, clients: int):
                and_(S.room_id.in_(bindparam("rooms", expanding=True)), span)]
         theirs = [and_(P.client_id.in_(bindparam("clients", expanding=True)),
                        overlaps(P.starts_at, P.ends_at, 0))]
-    sessions = select(*cols).where(_live(), or_(*own)).order_by(S.starts_at, S.id)
-    participants = (select(*cols, P.client_id).join(P, P.session_id == S.id)
+    sessions = select(*cols).where(S.status.not_in(CANCELLED), or_(*own)).order_by(
+        S.starts_at, S.id)
+    participants = (select(*cols, P.client_id)
+                    .select_from(TherapySession.__table__.join(
+                        SessionParticipant.__table__, P.session_id == S.id))
                     .where(P.active, or_(*theirs)).order_by(P.starts_at, S.id, P.client_id))
     return sessions, participants
 
@@ -134,6 +139,11 @@ def load_existing(clinician_id: int, room_ids: set[int], client_ids: list[int],
                        f"lo{i}": p.starts_at - SPAN_BOUND})
     n = len(proposed) if len(proposed) <= MAX_OR_TERMS else 0
     sessions, participants = _existing_statements(n, len(client_ids) if n else 0)
+    # Core statements skip the ORM's autoflush: flush as it would have, so
+    # the queries see this transaction's pending changes (a cancellation).
+    session = db.session()
+    if session.autoflush:
+        session.flush()
     out: dict[str, list[Existing]] = {"clinician": [], "room": [], "client": []}
     for r in db.session.execute(sessions, params).all():
         if r.id in exclude_ids:
