@@ -183,3 +183,15 @@ def test_bad_input_is_refused_clearly(desk, make_clinician, make_room, query, st
     r = desk.get("/api/availability?" + query)
     assert r.status_code == status, (query, r.status_code, r.get_data(as_text=True)[:300])
     assert r.json["error"] and r.json["message"]
+
+
+def test_a_session_across_midnight_blocks_the_next_morning(desk, make_clinician, make_room,
+                                                            make_client):
+    night = make_clinician(hours=[(0, time(22), time(23, 59))])
+    early = make_clinician(hours=[(1, time(0), time(2))])  # Tuesdays 00:00-02:00
+    room = make_room()
+    # Monday 23:30 for 90 minutes: the room is busy until Tuesday 01:00.
+    r = book(desk, night, room, make_client(), "2030-03-04", "23:30", dur=90)
+    assert r.status_code == 201, r.json
+    slots = search(desk, f"clinician_id={early}", weeks=1, start="2030-03-05", limit=50)
+    assert [s["start_time"] for s in slots] == ["01:00"]

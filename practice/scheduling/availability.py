@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .daymask import DAY_MINUTES, BusyIndex, run_starts, span
+from .daymask import DAY_MINUTES, BusyIndex, run_cover, run_starts, span
 from .timeutil import exists_locally, from_minutes, next_weekday_on_or_after
 
 GRID = 15
@@ -142,19 +142,22 @@ def series_plan(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], closu
 def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: BusyIndex,
            closures: set[date], site_closures: dict[int, set[date]], params: SearchParams,
            zone: ZoneInfo, plan: dict | None = None,
-           load: Callable[[set[date]], None] | None = None) -> list[Slot]:
+           load: Callable[[set[date], int | None], None] | None = None) -> list[Slot]:
     """All qualifying slots, ranked; at most ``params.limit``.
 
     ``busy`` holds keys ``("c", clinician_id)`` and ``("r", room_id)``;
     ``plan`` is :func:`series_plan`'s answer, when the caller has it already.
-    ``load(dates)``, when given, is called before the bookings of those local
-    dates are looked at (``busy`` then only needs to hold what was asked for).
+    ``load(dates, minutes)``, when given, is called before bookings are
+    looked at: ``load(dates, None)`` before the searched clinicians' on those
+    local dates, ``load(dates, mask)`` before every room's at the minutes of
+    the day in ``mask`` (``busy`` then only needs to hold what was asked for).
 
     Series are taken in order of the rank's first two fields (first date,
     weeks skipped), which the plan knows before any booking is read; once
     ``limit`` slots are found, a later series could only rank after them, so
     its bookings are never read. A one-clinician search usually stops after
-    its first working day's weeks.
+    its first working days' weeks, and reads rooms' bookings only around
+    the starts its clinician has free on every date.
     """
     p = params
     if plan is None:
@@ -192,10 +195,16 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
     for (first, skipped), units in sorted(by_rank.items(), key=lambda g: g[0]):
         if len(candidates) >= p.limit:
             break
+        days_needed = {d for sites in units.values() for _, dates in sites for d in dates}
         if load is not None:
-            load({d for sites in units.values() for _, dates in sites for d in dates})
+            load(days_needed, None)
+        # First the clinicians' free starts, then the rooms' bookings at only
+        # the minutes those starts would occupy.
+        unit_options = []
+        need = 0
         for (cid, wd), sites in units.items():
             options = []
+            done = taken.get((cid, wd), 0)
             for site_rooms, dates in sites:
                 days = tuple(dates)
                 # Starts that do not exist on one of the dates (a spring-forward
@@ -208,10 +217,17 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
                     gap |= g
                 free_c = work[(cid, wd)] & ~busy.union(("c", cid), dates)
                 starts_c = run_starts(free_c, p.duration) & GRID_MASK & ~gap
-                if starts_c:
+                if starts_c & ~done:
+                    need |= starts_c & ~done
                     options += [(r, dates, days, free_c, starts_c) for r in site_rooms]
             if len(sites) > 1:
                 options.sort(key=lambda o: (o[0].capacity, o[0].id))
+            unit_options.append((cid, wd, options))
+        if not need:
+            continue
+        if load is not None:
+            load(days_needed, run_cover(need, p.duration))
+        for cid, wd, options in unit_options:
             done = taken.get((cid, wd), 0)
             for r, dates, days, free_c, starts_c in options:
                 if not starts_c & ~done:
@@ -219,6 +235,8 @@ def search(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: Busy
                 rb = room_busy.get((r.id, days))
                 if rb is None:
                     rb = room_busy[(r.id, days)] = busy.union(("r", r.id), dates)
+                # Only minutes inside the runs of ``starts_c`` count here:
+                # the room's bookings elsewhere may not have been read.
                 starts = run_starts(free_c & ~rb, p.duration) & starts_c & ~done
                 done |= starts
                 while starts:

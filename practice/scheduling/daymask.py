@@ -145,6 +145,27 @@ def run_starts(free: int, length: int) -> int:
     return result
 
 
+def run_cover(starts: int, length: int) -> int:
+    """Minutes covered by runs [s, s+length) for every bit s of ``starts``."""
+    covered = starts
+    have = 1
+    while have < length:
+        step = min(have, length - have)
+        covered |= covered << step
+        have += step
+    return covered & FULL_DAY
+
+
+def bit_runs(mask: int):
+    """(start, end) of each run of set bits, ascending."""
+    while mask:
+        a = (mask & -mask).bit_length() - 1
+        x = mask >> a
+        n = ((~x) & (x + 1)).bit_length() - 1  # trailing ones of x
+        yield a, a + n
+        mask &= ~(((1 << n) - 1) << a)
+
+
 def set_bits(mask: int, grid: int = 15, lo: int = 0, hi: int = DAY_MINUTES):
     """Minutes m in [lo, hi) on the grid whose bit is set, ascending."""
     start = ((lo + grid - 1) // grid) * grid

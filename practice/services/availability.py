@@ -4,17 +4,20 @@ from __future__ import annotations
 import calendar
 import gc
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import BigInteger, String, and_, cast, extract, func, or_, select, type_coerce
+from sqlalchemy import (BigInteger, String, and_, bindparam, cast, extract, func, or_, select,
+                        type_coerce)
 
 from ..errors import NotFound, RuleViolation, violation
 from ..extensions import db
-from ..models import Absence, Clinician, ClinicianModality, Closure, Room, TherapySession
+from ..models import (Absence, Clinician, ClinicianModality, Closure, Course, Room,
+                      TherapySession)
 from ..models.courses import CANCELLED
 from ..scheduling.availability import (ClinicianInfo, RoomInfo, SearchParams, search,
                                       series_plan)
-from ..scheduling.daymask import BusyIndex
+from ..scheduling.daymask import DAY_MINUTES, FULL_DAY, BusyIndex, bit_runs
 from ..scheduling.timeutil import minutes
 from .calendar import practice_zone
 from .modalities import enabled_modalities
@@ -86,23 +89,76 @@ def find_slots(args: dict) -> list[dict]:
     plan = series_plan(clinicians=infos, rooms=rooms, closures=closures,
                        site_closures=site_closures, params=params)
     busy = BusyIndex(zone)
-    clinician_ids = set(ids)
-    loaded: set = set()
-
-    def load(days: set) -> None:
-        # The search asks for the days of its best-ranked series first and
-        # stops once it has ``limit`` slots: usually a few weekdays' worth of
-        # bookings instead of every day of the window.
-        new = sorted(days - loaded)
-        if new:
-            loaded.update(new)
-            busy.add_sessions(_busy_rows(_day_ranges(new, zone)), clinician_ids)
-
+    # The longest booking decides how far before a day a session touching
+    # it may start (a booking's length is its course's; moves keep it).
+    longest = db.session.scalar(select(func.max(Course.duration_minutes))) or 0
+    # No series reaches past its last date: the clinicians' window ends there.
+    last = max((got[0][-1] for got in plan.values() if got), default=start)
+    load = BookingLoader(busy, set(ids), zone, timedelta(minutes=longest + 1),
+                         window=(start, min(end, last + timedelta(days=1))))
     with cyclic_gc_paused():
         slots = search(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
                        site_closures=site_closures, params=params, zone=zone, plan=plan,
                        load=load)
     return [s.as_dict() for s in slots]
+
+
+class BookingLoader:
+    """Fills ``busy`` with the live sessions the search asks for, each day
+    and minute read once (see :func:`search`'s ``load``).
+
+    For a few clinicians: their own sessions over the whole window (an
+    index range on each), then every room's only at the minutes the search
+    names on the days it names (around the clinician's free starts). For many clinicians
+    (a modality), whole days at once: most minutes are needed then.
+    """
+
+    def __init__(self, busy: BusyIndex, clinician_ids: set[int], zone,
+                 lookback: timedelta, window: tuple[date, date]):
+        self.busy, self.clinician_ids, self.zone = busy, clinician_ids, zone
+        self.lookback, self.window = lookback, window
+        self.whole_days = len(clinician_ids) > FEW_CLINICIANS
+        self.days: set = set()                  # days read for the clinicians
+        self.room_minutes: dict[date, int] = {}  # minutes read for every room
+        self.parsed: tuple[dict, dict] = ({}, {})
+
+    def __call__(self, days: set, minutes: int | None) -> None:
+        if self.whole_days or minutes is None:
+            new = sorted(days - self.days)
+            if not new:
+                return
+            if self.whole_days:
+                self.days.update(new)
+                self.room_minutes.update((d, FULL_DAY) for d in new)
+                ranges = _day_ranges(new, self.zone)
+            else:
+                # The clinicians' whole window at once, on the first call:
+                # one index range each (a few hundred rows) beats picking
+                # out days.
+                if not self.days:
+                    lo = _instant(self.window[0], 0, self.zone)
+                    hi = _instant(self.window[1], 0, self.zone)
+                    for cid in sorted(self.clinician_ids):
+                        self.busy.add_sessions(_busy_rows([(lo, hi)], cid, self.lookback,
+                                                          self.parsed), self.clinician_ids)
+                self.days.update(days)
+                return
+        else:
+            ranges = []
+            for d in sorted(days):
+                todo = minutes & ~self.room_minutes.get(d, 0)
+                if todo:
+                    self.room_minutes[d] = self.room_minutes.get(d, 0) | todo
+                    ranges += _minute_ranges(d, todo, self.zone)
+            if not ranges:
+                return
+        self.busy.add_sessions(_busy_rows(ranges, None, self.lookback, self.parsed),
+                               self.clinician_ids)
+
+
+# Up to this many clinicians, bookings are read per clinician, then per
+# minutes of the day.
+FEW_CLINICIANS = 3
 
 
 def _day_ranges(days: list, zone) -> list[tuple[datetime, datetime]]:
@@ -113,50 +169,86 @@ def _day_ranges(days: list, zone) -> list[tuple[datetime, datetime]]:
             runs[-1][1] = d
         else:
             runs.append([d, d])
-    # Local midnight without the gap check: a zone that skips midnight gives
-    # an instant an hour off, and the overlap test below still holds.
-    return [(datetime.combine(a, time(0), tzinfo=zone).astimezone(timezone.utc),
-             datetime.combine(b + timedelta(days=1), time(0), tzinfo=zone)
-             .astimezone(timezone.utc)) for a, b in runs]
+    return [(_instant(a, 0, zone), _instant(b + timedelta(days=1), 0, zone)) for a, b in runs]
 
 
-# Sessions read per query: one index range per run of days.
-RANGES_PER_QUERY = 40
+def _minute_ranges(day: date, mask: int, zone) -> list[tuple[datetime, datetime]]:
+    """UTC [start, end) of each run of local minutes in ``mask`` on ``day``;
+    an hour wider on a day the offset changes (wall-clock minutes there map
+    to instants an hour apart, or twice)."""
+    wide = timedelta(hours=0)
+    if _instant(day, 0, zone).utcoffset() != _instant(day, 1439, zone).utcoffset():
+        wide = timedelta(hours=1)
+    return [(_instant(day, a, zone) - wide, _instant(day, b, zone) + wide)
+            for a, b in bit_runs(mask)]
 
 
-def _busy_rows(ranges) -> list[tuple[int, int, int, int]]:
-    """(clinician id, room id, start, end) of the live sessions overlapping
-    the UTC ``ranges`` (those starting up to a day before one, as a session
-    across midnight may), instants as whole UTC epoch seconds (start rounded
-    down, end up). Thousands of rows are read per search: making each
-    instant an aware datetime, then a local one, was most of the search's
-    time.
+def _instant(day: date, minute: int, zone) -> datetime:
+    """Local ``minute`` of ``day`` (1440: the next midnight) as a UTC instant,
+    without the gap check: a wall-clock time the clocks skip gives an
+    instant an hour off, which the ranges' margins absorb."""
+    if minute >= DAY_MINUTES:
+        day, minute = day + timedelta(days=1), minute - DAY_MINUTES
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone).astimezone(
+        timezone.utc)
 
-    A Core select (its rows not passed through the ORM), fetched at once.
+
+# Sessions read per query: one index range per run of days or minutes.
+# SQLite plans an OR of up to a couple of dozen ranges as one index search
+# each; beyond that it may scan the table.
+RANGES_PER_QUERY = 12
+
+
+def _busy_rows(ranges, clinician_id: int | None, lookback: timedelta,
+               parsed: tuple[dict, dict] | None = None) -> list[tuple[int, int, int, int]]:
+    """(clinician id, room id, start, end) of the live sessions (of one
+    clinician, or all) overlapping the UTC ``ranges`` (those starting up to
+    ``lookback`` before one, as a session across its start may), instants as
+    whole UTC epoch seconds (start rounded down, end up). Thousands of rows
+    may be read per search: making each instant an aware datetime, then a
+    local one, was most of the search's time.
+
+    One cached Core select per shape (its rows not passed through the ORM),
+    fetched at once; a chunk short of ranges repeats its last one.
+    ``parsed`` keeps SQLite's parsed instants across calls.
     """
-    S = TherapySession.__table__.c
-    out = []
-    for i in range(0, len(ranges), RANGES_PER_QUERY):
-        where = (or_(*(and_(S.starts_at >= lo - timedelta(days=1), S.starts_at < hi,
-                            S.ends_at > lo) for lo, hi in ranges[i:i + RANGES_PER_QUERY])),
-                 S.status.not_in(CANCELLED))
-        out += _rows(S, where)
+    parsed = parsed or ({}, {})
+    stmt = _statement(db.engine.dialect.name, clinician_id is not None,
+                      1 if len(ranges) == 1 else RANGES_PER_QUERY)
+    n = 1 if len(ranges) == 1 else RANGES_PER_QUERY
+    out: list[tuple[int, int, int, int]] = []
+    for i in range(0, len(ranges), n):
+        chunk = ranges[i:i + n]
+        chunk += [chunk[-1]] * (n - len(chunk))
+        params = {"cid": clinician_id}
+        for k, (lo, hi) in enumerate(chunk):
+            params[f"a{k}"], params[f"b{k}"], params[f"c{k}"] = lo - lookback, hi, lo
+        rows = db.session.execute(stmt, params).all()
+        out += rows if db.engine.dialect.name == "postgresql" else _epochs(rows, *parsed)
     return out
 
 
-def _rows(S, where) -> list[tuple[int, int, int, int]]:
-    if db.engine.dialect.name == "postgresql":
-        return db.session.execute(select(
-            S.clinician_id, S.room_id,
-            cast(func.floor(extract("epoch", S.starts_at)), BigInteger),
-            cast(func.ceil(extract("epoch", S.ends_at)), BigInteger)).where(*where)).all()
-    # SQLite keeps naive UTC text; sessions share a few thousand instants,
-    # so each distinct text is parsed once.
-    rows = db.session.execute(select(
-        S.clinician_id, S.room_id, type_coerce(S.starts_at, String),
-        type_coerce(S.ends_at, String)).where(*where)).all()
-    starts: dict[str, int] = {}
-    ends: dict[str, int] = {}
+@lru_cache(maxsize=8)
+def _statement(dialect: str, one_clinician: bool, n: int):
+    S = TherapySession.__table__.c
+    where = [or_(*(and_(S.starts_at >= bindparam(f"a{k}"), S.starts_at < bindparam(f"b{k}"),
+                        S.ends_at > bindparam(f"c{k}")) for k in range(n))),
+             S.status.not_in(CANCELLED)]
+    if one_clinician:
+        where.insert(0, S.clinician_id == bindparam("cid"))
+    if dialect == "postgresql":
+        return select(S.clinician_id, S.room_id,
+                      cast(func.floor(extract("epoch", S.starts_at)), BigInteger),
+                      cast(func.ceil(extract("epoch", S.ends_at)), BigInteger)).where(*where)
+    # SQLite keeps naive UTC text, parsed in Python (see _epochs).
+    return select(S.clinician_id, S.room_id, type_coerce(S.starts_at, String),
+                  type_coerce(S.ends_at, String)).where(*where)
+
+
+def _epochs(rows, starts: dict[str, int], ends: dict[str, int]
+            ) -> list[tuple[int, int, int, int]]:
+    """SQLite's text instants as epoch seconds: sessions share a few
+    thousand instants, so each distinct text is parsed once."""
     out = []
     for cid, rid, a, b in rows:
         s = starts.get(a)
