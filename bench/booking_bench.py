@@ -9,7 +9,9 @@ The baseline does the bare minimum by hand, through the database driver, in
 one transaction: a pre-check query for overlapping sessions of the
 clinician, the room and the client over the series' span, one course row,
 then 16 sessions and 16 participant rows one insert each, with the overlap
-triggers (SQLite) or exclusion constraints (PostgreSQL) checking them.
+triggers (SQLite) or exclusion constraints (PostgreSQL) checking them. On
+SQLite it checkpoints the WAL the way the app does (``practice.db.Checkpointer``:
+in the background, not inside a COMMIT), so both sides pay the same.
 
 Every course either side writes is deleted afterwards, so the next
 benchmark sees the seeded practice.
@@ -112,11 +114,16 @@ class RawBooker:
         else:
             import sqlite3
 
+            from practice.db import SQLITE_WAL_AUTOCHECKPOINT_PAGES, Checkpointer
+
             self.conn = sqlite3.connect(url.database, isolation_level=None)
-            # The pragmas the app's connections use (practice/db.py).
+            # The pragmas the app's connections use (practice/db.py), and its
+            # WAL checkpoints in the background rather than in a COMMIT.
             for pragma in ("busy_timeout = 30000", "journal_mode = WAL", "synchronous = NORMAL",
-                           "foreign_keys = ON"):
+                           "foreign_keys = ON",
+                           f"wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES}"):
                 self.conn.execute(f"PRAGMA {pragma}")
+            self.checkpointer = Checkpointer.for_path(url.database)
             self.p = "?"
 
     def _ts(self, dt: datetime):
@@ -176,6 +183,8 @@ class RawBooker:
                 f"active) VALUES ({', '.join([p] * 5)})",
                 (session_id, b.client_id, ts(starts[k]), ts(ends[k]), True))
         cur.execute("COMMIT")
+        if not self.pg:
+            self.checkpointer.committed()
 
     def close(self) -> None:
         self.conn.close()
