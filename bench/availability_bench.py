@@ -8,9 +8,12 @@ Two questions, each asked of a real gunicorn (one worker, keep-alive):
 
 The baseline runs, through the bare database driver, the queries that fetch
 what the search needs to know: the clinicians and their working hours,
-absences, active rooms, closures, and the live sessions on the days a
-series could occupy (the engine's rule, from the same rows): the data load
-without the search or the HTTP around it.
+absences, active rooms, closures, and the live sessions the engine must read
+at the least: for one clinician, their own over the window and every room's
+on the days of the best-ranked series (whole days: the engine reads only the
+minutes around the clinician's free starts, and further days when those
+series hold fewer than ``limit`` slots); for a modality, every session on
+those days. The data load without the search or the HTTP around it.
 """
 from __future__ import annotations
 
@@ -58,7 +61,7 @@ class RawLoader:
         url = make_url(database_url)
         self.pg = url.get_backend_name() == "postgresql"
         self.zone = ZoneInfo(zone)
-        self.stops: dict[tuple, date] = {}
+        self.days: dict[tuple, tuple[list[date], date]] = {}
         if self.pg:
             import psycopg
 
@@ -79,7 +82,6 @@ class RawLoader:
         p = self.p
         start = datetime.strptime(q["from"], "%Y-%m-%d").date()
         end = start + timedelta(weeks=WEEKS + SLACK_WEEKS)
-        lo = datetime.combine(start, time(0), tzinfo=self.zone) - timedelta(days=1)
         d = (lambda x: x) if self.pg else (lambda x: x.isoformat())
         cur = self.conn.cursor()
         if kind == "clinician":
@@ -110,28 +112,50 @@ class RawLoader:
         for day, site in cur.fetchall():
             (closures.add(_day(day)) if site is None
              else site_closures.setdefault(site, set()).add(_day(day)))
-        # The same days the engine reads: up to the last one a series would
-        # occupy (worked out once per question: that is search, not loading).
+        # The days of the best-ranked series (worked out once per question:
+        # that is search, not loading).
         key = (kind, q.get("clinician_id"), q["from"])
-        if key not in self.stops:
-            self.stops[key] = self._stop(ids, hours, absences, rooms, closures, site_closures,
-                                         start, end)
-        hi = datetime.combine(self.stops[key], time(0), tzinfo=self.zone)
-        cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions "
-                    f"WHERE starts_at >= {p} AND starts_at < {p} "
-                    "AND status NOT IN ('cancelled_by_client', 'cancelled_by_practice')",
-                    (self._ts(lo), self._ts(hi)))
-        return len(cur.fetchall())
+        if key not in self.days:
+            self.days[key] = self._days(ids, hours, absences, rooms, closures, site_closures,
+                                        start, end)
+        days, stop = self.days[key]
+        dead = "status NOT IN ('cancelled_by_client', 'cancelled_by_practice')"
+        n = 0
+        if kind == "clinician":
+            cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions "
+                        f"WHERE clinician_id = {p} AND starts_at >= {p} AND starts_at < {p} "
+                        f"AND {dead}", (ids[0], self._ts(self._midnight(start)),
+                                        self._ts(self._midnight(stop))))
+            n += len(cur.fetchall())
+        for i in range(0, len(days), 12):
+            ranges = [(self._midnight(d) - timedelta(minutes=SESSION_MINUTES + 1),
+                       self._midnight(d + timedelta(days=1)), self._midnight(d))
+                      for d in days[i:i + 12]]
+            cur.execute("SELECT clinician_id, room_id, starts_at, ends_at FROM sessions WHERE ("
+                        + " OR ".join([f"(starts_at >= {p} AND starts_at < {p} AND ends_at > {p})"]
+                                      * len(ranges)) + f") AND {dead}",
+                        [self._ts(x) for r in ranges for x in r])
+            n += len(cur.fetchall())
+        return n
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.zone)
 
     @staticmethod
-    def _stop(ids, hours, absences, rooms, closures, site_closures, start, end) -> date:
+    def _days(ids, hours, absences, rooms, closures, site_closures, start, end
+              ) -> tuple[list[date], date]:
+        """The days of the best-ranked series, and the day after the last
+        day any series reaches."""
         plan = series_plan(
             clinicians=[ClinicianInfo(c, hours.get(c, {}), absences.get(c, [])) for c in ids],
             rooms=rooms, closures=closures, site_closures=site_closures,
             params=SearchParams(weeks=WEEKS, duration=SESSION_MINUTES, from_date=start,
                                 horizon=end))
-        last = max((got[0][-1] for got in plan.values() if got), default=start)
-        return min(end, last + timedelta(days=1))
+        got = [g for g in plan.values() if g]
+        last = max((g[0][-1] for g in got), default=start)
+        best = min(((g[0][0], g[1]) for g in got), default=None)
+        days = sorted({d for g in got if (g[0][0], g[1]) == best for d in g[0]})
+        return days, min(end, last + timedelta(days=1))
 
     def close(self) -> None:
         self.conn.close()
