@@ -194,9 +194,10 @@ def _instant(day: date, minute: int, zone) -> datetime:
 
 
 # Sessions read per query: one index range per run of days or minutes.
-# SQLite plans an OR of up to a couple of dozen ranges as one index search
-# each; beyond that it may scan the table.
-RANGES_PER_QUERY = 12
+# Ranges per statement: SQLite plans an OR of up to a couple of dozen as one
+# index search each, but may scan the table beyond that; PostgreSQL's bitmap
+# OR takes many, and each statement is a round trip.
+RANGES_PER_QUERY = {"sqlite": 12, "postgresql": 64}
 
 
 def _busy_rows(ranges, clinician_id: int | None, lookback: timedelta,
@@ -213,9 +214,10 @@ def _busy_rows(ranges, clinician_id: int | None, lookback: timedelta,
     ``parsed`` keeps SQLite's parsed instants across calls.
     """
     parsed = parsed or ({}, {})
-    stmt = _statement(db.engine.dialect.name, clinician_id is not None,
-                      1 if len(ranges) == 1 else RANGES_PER_QUERY)
-    n = 1 if len(ranges) == 1 else RANGES_PER_QUERY
+    dialect = db.engine.dialect.name
+    # A few statement shapes (1, 2, 4, 8 ... ranges) keep padding small.
+    n = min(RANGES_PER_QUERY.get(dialect, 12), 1 << (len(ranges) - 1).bit_length())
+    stmt = _statement(dialect, clinician_id is not None, n)
     out: list[tuple[int, int, int, int]] = []
     for i in range(0, len(ranges), n):
         chunk = ranges[i:i + n]
@@ -224,11 +226,11 @@ def _busy_rows(ranges, clinician_id: int | None, lookback: timedelta,
         for k, (lo, hi) in enumerate(chunk):
             params[f"a{k}"], params[f"b{k}"], params[f"c{k}"] = lo - lookback, hi, lo
         rows = db.session.execute(stmt, params).all()
-        out += rows if db.engine.dialect.name == "postgresql" else _epochs(rows, *parsed)
+        out += rows if dialect == "postgresql" else _epochs(rows, *parsed)
     return out
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _statement(dialect: str, one_clinician: bool, n: int):
     S = TherapySession.__table__.c
     where = [or_(*(and_(S.starts_at >= bindparam(f"a{k}"), S.starts_at < bindparam(f"b{k}"),
