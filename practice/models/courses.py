@@ -28,6 +28,8 @@ class Course(db.Model):
         CheckConstraint("status IN ('active', 'completed', 'ended_early')", name="ck_course_status"),
         CheckConstraint("interval_weeks BETWEEN 1 AND 8", name="ck_course_interval"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_course_weekday"),
+        # The availability search asks for the longest course (migration 0005).
+        Index("ix_courses_duration", "duration_minutes"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     clinician_id: Mapped[int] = mapped_column(ForeignKey("clinicians.id"), index=True)
