@@ -29,6 +29,7 @@ SLACK_WEEKS = 12
 
 
 def find_slots(args: dict) -> list[dict]:
+    """The ranked slots for the API's validated query (``AvailabilityArgs``)."""
     zone = practice_zone()
     if args.get("clinician_id") is not None:
         c = db.session.get(Clinician, args["clinician_id"])
@@ -55,7 +56,7 @@ def find_slots(args: dict) -> list[dict]:
     try:
         end = params.horizon = start + timedelta(weeks=params.weeks * params.interval_weeks
                                                  + SLACK_WEEKS)
-        # The bookings read start a day early (a session across midnight).
+        # Local midnights and the look back before them stay in range too.
         start - timedelta(days=2), end + timedelta(days=2)
     except OverflowError:
         raise RuleViolation([violation(
