@@ -150,9 +150,11 @@ def _render(app: Flask, owner: query.Owner, privacy: str, window: query.Window,
 
     if pending and feed_hook:
         # Plugins get ORM objects; without autoflush, and with the session
-        # rolled back by the view, whatever they change is never written.
+        # rolled back straight after (nothing below reads the database),
+        # whatever they change is never written.
         with s.no_autoflush:
             _apply_plugins(app, pending, privacy, places, phase_hook)
+        s.rollback()
     for index, _row, event, cache_key, _words in pending:
         data = render_event(event)
         state.events.put(cache_key, data, len(data) + 300)

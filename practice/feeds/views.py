@@ -74,7 +74,13 @@ def feed(token: str) -> Response:
         return _after_response(resp, None)
     built = build_feed(current_app, row)
     feed_id = row.id
-    db.session.rollback()  # reads only; end the transaction before answering
+    # End the read before answering. COMMIT, not ROLLBACK: it is the same to
+    # the database, but psycopg forgets its prepared statements on every
+    # rollback, and the feed's change check runs 3-4x faster prepared on
+    # PostgreSQL (no planning; a plan that probes by key). Plugin code, the
+    # only code here that could change an object, ran inside build_feed,
+    # which rolls that back itself.
+    db.session.commit()
     headers = {**COMMON_HEADERS, "ETag": built.etag,
                "Last-Modified": built.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT")}
     if _not_modified(built):
