@@ -60,6 +60,34 @@ def is_sqlite(engine_or_conn) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 
 
+class ProcessThread:
+    """A daemon thread running ``loop(wake)``, started by ``start()`` once in
+    each process: gunicorn forks its workers after the app (and perhaps the
+    thread) exists, and a forked child has none of its parent's threads.
+    ``wake`` is the thread's event, for whoever wants to wake it early.
+    """
+
+    def __init__(self, name: str, loop) -> None:
+        self.name, self.loop = name, loop
+        self.pid: int | None = None  # the process whose thread is running
+        self.wake = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self) -> bool:
+        """Start the thread unless this process has it; True if started now."""
+        pid = os.getpid()
+        if self.pid == pid:
+            return False
+        with self._lock:
+            if self.pid == pid:
+                return False
+            self.wake = threading.Event()
+            threading.Thread(target=self.loop, args=(self.wake,), name=self.name,
+                             daemon=True).start()
+            self.pid = pid
+            return True
+
+
 class Checkpointer:
     """PASSIVE WAL checkpoints of one SQLite file, from a daemon thread.
 
@@ -82,9 +110,13 @@ class Checkpointer:
     def __init__(self, path: str):
         self.uri = f"file:{quote(path)}?mode=rw"
         self.commits = 0
-        self.wake = threading.Event()
-        self.pid: int | None = None
+        self.thread = ProcessThread("sqlite-checkpoint", self._run)
         self.runs = 0  # checkpoints done (tests read it)
+
+    @property
+    def pid(self) -> int | None:
+        """The process whose checkpoint thread runs (None: not started)."""
+        return self.thread.pid
 
     @classmethod
     def for_path(cls, path: str) -> Checkpointer:
@@ -101,14 +133,8 @@ class Checkpointer:
             self.request()
 
     def request(self) -> None:
-        if self.pid != os.getpid():  # first use, or a forked worker: no thread yet
-            with self._lock:
-                if self.pid != os.getpid():
-                    self.wake = threading.Event()
-                    threading.Thread(target=self._run, name="sqlite-checkpoint",
-                                     daemon=True).start()
-                    self.pid = os.getpid()
-        self.wake.set()
+        self.thread.start()  # first use, or a forked worker: no thread yet
+        self.thread.wake.set()
 
     def checkpoint(self) -> None:
         try:
@@ -123,8 +149,7 @@ class Checkpointer:
         finally:
             conn.close()
 
-    def _run(self) -> None:
-        wake = self.wake
+    def _run(self, wake: threading.Event) -> None:
         while True:
             wake.wait()
             wake.clear()

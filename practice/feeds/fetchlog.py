@@ -25,7 +25,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import utcnow
+from ..db import ProcessThread, utcnow
 from ..extensions import db
 from ..models import FeedFetch
 
@@ -43,10 +43,8 @@ class FetchLog:
         self.interval = float(app.config.get("FEED_FETCH_FLUSH_SECONDS", 1.0))
         self._rows: deque[Row] = deque(maxlen=MAX_QUEUED)
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._dropped = 0
-        self._pid: int | None = None  # the process whose thread is running
-        self._thread: threading.Thread | None = None
+        self._thread = ProcessThread("feed-fetch-log", self._run)
 
     def record(self, feed_token_id: int | None, status: int, user_agent: str | None,
                at: datetime | None = None) -> None:
@@ -59,7 +57,8 @@ class FetchLog:
             if len(self._rows) == MAX_QUEUED:
                 self._dropped += 1
             self._rows.append(row)
-        self._ensure_thread()
+        if self._thread.start():
+            atexit.register(self._at_exit)
 
     def flush(self) -> int:
         """Write every queued row now; how many were written."""
@@ -76,34 +75,18 @@ class FetchLog:
     def pending(self) -> int:
         return len(self._rows)
 
-    # -- the writer ------------------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        # gunicorn forks workers after the app may have been built: a thread
-        # started in the parent does not exist in the child, so each process
-        # starts its own on first use.
-        pid = os.getpid()
-        if self._pid == pid:
-            return
-        with self._lock:
-            if self._pid == pid:
-                return
-            self._pid = pid
-            self._thread = threading.Thread(target=self._run, name="feed-fetch-log",
-                                            daemon=True)
-            self._thread.start()
-            atexit.register(self._at_exit)
-
-    def _run(self) -> None:
+    # -- the writer (one thread per process: ``ProcessThread``) -----------------------
+    def _run(self, wake: threading.Event) -> None:
         while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
+            wake.wait(self.interval)
+            wake.clear()
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the thread must outlive any one failure
                 log.exception("feed fetch log: flush failed")
 
     def _at_exit(self) -> None:
-        if self._pid == os.getpid():
+        if self._thread.pid == os.getpid():
             try:
                 self.flush()
             except Exception:  # noqa: BLE001
