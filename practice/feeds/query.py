@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.types import NullType
 
 from ..models import Client, Clinician, Course, CourseClient, Room, TherapySession
-from ..models.courses import CANCELLED
+from ..models.courses import counted
 
 DAYS_BACK = 30
 MONTHS_AHEAD = 12
@@ -209,22 +209,13 @@ def live_positions(db: DBSession, owner: Owner, window: Window) -> dict[int, int
     time order, as ``Course.counted_sessions`` counts them: cancelled sessions,
     and missed ones whose place a make-up took, have none."""
     course_ids = select(S.c.course_id).where(_in_window(owner.kind))
-    q = (select(S.c.id, S.c.course_id, S.c.status, S.c.number, S.c.makes_up)
-         .where(S.c.course_id.in_(course_ids))
-         .order_by(S.c.course_id, S.c.starts_at, S.c.id))
+    q = (select(S.c.id, S.c.course_id, S.c.status, S.c.number, S.c.makes_up, S.c.starts_at)
+         .where(S.c.course_id.in_(course_ids)))
     by_course: dict[int, list] = {}
     for row in db.execute(q, _params(owner, window)):
         by_course.setdefault(row.course_id, []).append(row)
-    positions: dict[int, int] = {}
-    for rows in by_course.values():
-        made_up = {r.makes_up for r in rows if r.makes_up is not None}
-        k = 0
-        for r in rows:
-            if r.status in CANCELLED or (r.status == "no_show" and r.number in made_up):
-                continue
-            k += 1
-            positions[r.id] = k
-    return positions
+    return {r.id: k for rows in by_course.values()
+            for k, r in enumerate(counted(rows), start=1)}
 
 
 def owner_name(db: DBSession, owner: Owner) -> str | None:

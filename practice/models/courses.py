@@ -64,12 +64,20 @@ class Course(db.Model):
         return [c.client_id for c in self.clients]
 
     def counted_sessions(self) -> list[TherapySession]:
-        """The sessions "session k of N" counts, in time order: not cancelled,
-        and not a missed session whose place a make-up has taken."""
-        made_up = {s.makes_up for s in self.sessions if s.makes_up is not None}
-        return sorted((s for s in self.sessions
-                       if not s.cancelled and not (s.status == "no_show" and s.number in made_up)),
-                      key=lambda s: s.starts_at)
+        """The sessions "session k of N" counts (see ``counted``)."""
+        return counted(self.sessions)
+
+
+def counted(sessions) -> list:
+    """Of one course's sessions (ORM objects or rows with ``status``,
+    ``number``, ``makes_up`` and ``starts_at``), those "session k of N"
+    counts, in time order: not cancelled, and not a missed session whose
+    place a make-up has taken."""
+    sessions = list(sessions)
+    made_up = {s.makes_up for s in sessions if s.makes_up is not None}
+    return sorted((s for s in sessions if s.status not in CANCELLED
+                   and not (s.status == "no_show" and s.number in made_up)),
+                  key=lambda s: s.starts_at)
 
 
 class CourseClient(db.Model):
