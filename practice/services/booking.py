@@ -24,12 +24,11 @@ from ..errors import Conflict, NotFound, RuleViolation, violation
 from ..extensions import db
 from ..models import (Client, Clinician, Course, CourseClient, Room, SessionParticipant,
                       TherapySession)
-from ..plugin_manager import plugin_state
 from ..scheduling.series import SeriesTooLong, expand_series
 from ..scheduling.timeutil import NonexistentLocalTime, minutes
 from .calendar import Blocker, practice_zone
 from .conflicts import Proposed, find_conflicts
-from .flags import refresh_course_flags
+from .flags import flags_enabled, refresh_course_flags
 from .intake import clean_intake
 from .modalities import core_bounds_violations, get_modality, run_checks
 
@@ -252,7 +251,7 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
                   weekday=first_date.weekday(), start_time=start, duration_minutes=duration,
                   interval_weeks=interval, first_date=first_date, timezone=zone.key,
                   status="active", modality_data={"intake": intake} if intake is not None else {},
-                  created_at=utcnow(), updated_at=utcnow())
+                  created_at=now, updated_at=now)
     try:
         course = insert_course(values, client_ids)
         insert_series(course, occurrences, client_ids)
@@ -318,8 +317,8 @@ def _conflict_message(conflicts: list[dict]) -> str:
 
 def refresh_related_flags(client_ids: list[int], exclude: int | None = None) -> None:
     """Other courses of the same clients may open or close flags now."""
-    if not client_ids or not plugin_state().manager.hook.practice_course_flags.get_hookimpls():
-        return  # no enabled plugin raises flags: nothing can change
+    if not client_ids or not flags_enabled():
+        return
     others = db.session.scalars(
         select(Course).join(CourseClient).where(CourseClient.client_id.in_(client_ids),
                                                 Course.id != (exclude or 0))).unique().all()

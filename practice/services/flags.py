@@ -22,6 +22,12 @@ def practice_today() -> date:
     return datetime.now(ZoneInfo(current_app.config["PRACTICE_TIMEZONE"])).date()
 
 
+def flags_enabled() -> bool:
+    """Whether any enabled plugin raises flags (if none does, no refresh can
+    change anything)."""
+    return bool(plugin_state().manager.hook.practice_course_flags.get_hookimpls())
+
+
 def refresh_course_flags(course: Course, today: date | None = None) -> list[CourseFlag]:
     """Sync the course's open flags with what the enabled plugins say now.
 
@@ -77,8 +83,8 @@ def refresh_flags_for(clinician_id: int | None = None, today: date | None = None
     """
     from sqlalchemy import or_
 
-    if not plugin_state().manager.hook.practice_course_flags.get_hookimpls():
-        return 0  # no enabled plugin raises flags: nothing can change
+    if not flags_enabled():
+        return 0
     today = today or practice_today()
     done = current_app.extensions.get("practice_flags_refreshed")
     if done is None or done["day"] != today:
