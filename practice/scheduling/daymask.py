@@ -53,16 +53,10 @@ class BusyIndex:
             day += timedelta(days=1)
             start_min = 0
 
-    def add_epoch(self, key, starts_s: int, ends_s: int) -> None:
-        """``add`` for a UTC interval given as whole epoch seconds (the start
-        rounded down, the end up)."""
-        a = starts_s + self._segment(starts_s)[0]
-        b = ends_s + self._segment(ends_s)[0]
-        self._add_minutes((key,), a // 60, -(-b // 60))
-
     def add_sessions(self, rows, clinicians: set[int]) -> None:
-        """``add_epoch`` for many ``(clinician_id, room_id, starts_s, ends_s)``
-        rows: key ``("c", clinician_id)`` for the given clinicians and
+        """Many ``(clinician_id, room_id, starts_s, ends_s)`` rows, each a UTC
+        interval in whole epoch seconds (the start rounded down, the end up):
+        key ``("c", clinician_id)`` for the given clinicians and
         ``("r", room_id)`` for every row.
 
         The availability search reads thousands of rows: integer arithmetic,

@@ -53,15 +53,13 @@ def find_slots(args: dict) -> list[dict]:
         min_capacity=args.get("min_capacity", 1), interval_weeks=args.get("interval_weeks", 1),
         limit=args.get("limit", 20))
     start = params.from_date
-    try:
-        end = params.horizon = start + timedelta(weeks=params.weeks * params.interval_weeks
-                                                 + SLACK_WEEKS)
-        # Local midnights and the look back before them stay in range too.
-        start - timedelta(days=2), end + timedelta(days=2)
-    except OverflowError:
+    span = timedelta(weeks=params.weeks * params.interval_weeks + SLACK_WEEKS)
+    margin = timedelta(days=2)  # local midnights and the look-back before them
+    if not date.min + margin <= start <= date.max - span - margin:
         raise RuleViolation([violation(
             "availability.from", "The search would run past the calendar's range; "
-            "give a nearer date.", field="from")]) from None
+            "give a nearer date.", field="from")])
+    end = params.horizon = start + span
     if not clinicians:
         return []
     ids = [c.id for c in clinicians]

@@ -53,8 +53,9 @@ class ConflictReport:
         return bool(self.conflicts)
 
 
-def _live():
-    return TherapySession.status.not_in(CANCELLED)
+def _live(status=TherapySession.status):
+    """Not cancelled (``status``: the ORM attribute, or the table's column)."""
+    return status.not_in(CANCELLED)
 
 
 # No session lasts a day (the application caps durations at 240 minutes and
@@ -111,8 +112,7 @@ def _existing_statements(n: int, clients: int):
                and_(S.room_id.in_(bindparam("rooms", expanding=True)), span)]
         theirs = [and_(P.client_id.in_(bindparam("clients", expanding=True)),
                        overlaps(P.starts_at, P.ends_at, 0))]
-    sessions = select(*cols).where(S.status.not_in(CANCELLED), or_(*own)).order_by(
-        S.starts_at, S.id)
+    sessions = select(*cols).where(_live(S.status), or_(*own)).order_by(S.starts_at, S.id)
     participants = (select(*cols, P.client_id)
                     .select_from(TherapySession.__table__.join(
                         SessionParticipant.__table__, P.session_id == S.id))

@@ -14,10 +14,6 @@ from ..models import (MAX_ID, Absence, Client, Clinician, ClinicianModality, Clo
                       Site, WorkingHours)
 
 
-# Ids are 32-bit integer columns on PostgreSQL: a larger number cannot name a
-# row, and asking the database for it would fail instead of finding nothing.
-
-
 def get_or_404(model, object_id: int | None, what: str):
     """The row, or NotFound naming the kind of object and its id."""
     found = isinstance(object_id, int) and 0 < object_id <= MAX_ID
