@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test node-deps bench clean
+.PHONY: run test install install-test node-deps vendor bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: install
 test: install-test
 	@if [ -f tests/js/package.json ]; then $(MAKE) --no-print-directory node-deps; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the front-end files the app serves (practice/web/static/vendor/)
+# from the versions pinned in web-vendor/package-lock.json; needs npm.
+vendor:
+	bash web-vendor/vendor.sh
 
 bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
