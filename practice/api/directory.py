@@ -1,6 +1,9 @@
 """Clinicians, sites, rooms, clients, closures and absences (thin views)."""
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -11,8 +14,8 @@ from ..extensions import db
 from ..models import Absence, Client, Clinician, Closure, Course, CourseClient, Room, Site
 from ..services import directory as svc
 from .common import ListArgs, paginate
-from .schemas import (AbsenceList, AbsenceSchema, ClientList, ClientSchema, ClinicianList,
-                      ClinicianSchema, ClosureList, ClosureSchema, RoomList, RoomSchema,
+from .schemas import (AbsenceList, AbsenceSchema, ClientList, ClientListArgs, ClientSchema,
+                      ClinicianList, ClinicianSchema, ClosureList, ClosureSchema, RoomList, RoomSchema,
                       SiteList, SiteSchema, for_update)
 
 blp = Blueprint("directory", __name__, url_prefix="/api",
@@ -166,17 +169,37 @@ class RoomItem(MethodView):
 
 
 # -- clients ------------------------------------------------------------------
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _client_search(text: str):
+    """The filter for ``?q=``: a real YYYY-MM-DD date matches the date of
+    birth exactly; anything else is a case-insensitive part of the name
+    (``icontains``: ILIKE on PostgreSQL, lower() LIKE lower() on SQLite,
+    with ``%`` and ``_`` in the text taken literally)."""
+    text = text.strip()
+    if _ISO_DATE.match(text):
+        try:
+            return Client.date_of_birth == date.fromisoformat(text)
+        except ValueError:
+            pass  # 2020-02-30 is no date: search names for it (finds nothing)
+    return Client.name.icontains(text, autoescape=True)
+
+
 @blp.route("/clients")
 class Clients(MethodView):
     @roles_required(*ANY_ROLE)
-    @blp.arguments(ListArgs, location="query")
+    @blp.arguments(ClientListArgs, location="query")
     @blp.response(200, ClientList)
     def get(self, args):
-        """List clients (a clinician sees only clients of their own courses)."""
+        """List clients, or search them with ``q`` (name or date of birth);
+        a clinician sees only clients of their own courses."""
         q = select(Client).order_by(Client.id)
         user = current_api_user()
         if user.role == "clinician":
             q = q.where(Client.id.in_(_clinician_client_ids(user.clinician_id or 0)))
+        if args.get("q"):
+            q = q.where(_client_search(args["q"]))
         return paginate(q, args, db.session)
 
     @roles_required("admin", "front_desk")

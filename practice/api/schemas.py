@@ -114,6 +114,14 @@ class AuditEntrySchema(Schema):
     details = fields.Dict()
 
 
+class ClientListArgs(ListArgs):
+    """``GET /api/clients``: the list, optionally searched with ``q``."""
+
+    q = fields.Str(validate=[validate.Length(min=1, max=200), _NOT_BLANK], metadata={
+        "description": "A date of birth (YYYY-MM-DD, matched exactly) or part of the name "
+                       "(case-insensitive)."})
+
+
 class AuditArgs(ListArgs):
     object_type = fields.Str(validate=validate.Length(max=40))
     object_id = fields.Int(validate=validate.Range(min=0, max=MAX_ID))
