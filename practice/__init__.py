@@ -11,8 +11,10 @@ __version__ = "0.1.0"
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, plugins, API, feeds, web, CLI."""
     # INSTANCE_PATH (absolute) moves instance/ elsewhere: tests, packaged installs.
+    # Pages' templates and static files (vendor/ included) live in web/.
     app = Flask(__name__, instance_relative_config=True,
-                instance_path=(config or {}).get("INSTANCE_PATH"))
+                instance_path=(config or {}).get("INSTANCE_PATH"),
+                template_folder="web/templates", static_folder="web/static")
 
     # 1. Settings: defaults < instance/config.py < environment < ``config``.
     from .config import load_config
@@ -47,6 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .feeds import init_feeds
 
     init_feeds(app)  # /feeds/<token>.ics, its caches and the token-redacting log filter
+    from .web import init_web
+
+    init_web(app)  # pages; after the API, whose error handlers it wraps for HTML
 
     # 5. Command line.
     from .cli import init_cli

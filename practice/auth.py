@@ -73,6 +73,25 @@ def user_from_bearer() -> User | None:
     return row.user
 
 
+def user_from_session() -> User | None:
+    """The signed-in browser user, for the pages' own calls to the API.
+
+    The session cookie is sent by the browser on its own, so an unsafe request
+    it authenticates must also carry the page's CSRF token (``X-CSRFToken``);
+    bearer tokens need none, as no browser adds them by itself.
+    """
+    from flask_login import current_user
+
+    from .extensions import csrf
+
+    if not current_user.is_authenticated:
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get(
+            "WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    return current_user._get_current_object()
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:

@@ -34,6 +34,9 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    # A page's CSRF token lives as long as its signed-in session: a front desk
+    # that leaves the booking page open over lunch can still book.
+    "WTF_CSRF_TIME_LIMIT": None,
     "API_TITLE": "Practice API",
     "API_VERSION": "1.0",
     "OPENAPI_VERSION": "3.0.3",

@@ -12,7 +12,7 @@ from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..auth import user_from_bearer
+from ..auth import user_from_bearer, user_from_session
 from ..errors import AppError, Malformed, UnsupportedMediaType, ValidationFailed, violation
 from ..extensions import api, csrf, db
 from .common import ErrorSchema
@@ -201,7 +201,7 @@ def init_api(app: Flask) -> None:
     def _bearer():
         if request.path.startswith("/api/"):
             check_request_input()
-            g.api_user = user_from_bearer()
+            g.api_user = user_from_bearer() or user_from_session()
 
     app.register_error_handler(AppError, json_error)
     app.register_error_handler(HTTPException, _handle_http)
