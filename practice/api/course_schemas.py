@@ -110,6 +110,11 @@ class CourseOut(Schema):
 
 
 class PreviewOut(Schema):
+    """A dry run's answer (booking, reschedule): the would-be ``sessions``
+    (``number``, ``starts_at``, ``ends_at``, ``room_id``...), ``conflicts`` as
+    the 409 lists them, ``warnings``, ``violations``; ``ok`` when none of
+    those would stop it. Booking adds ``skipped``."""
+
     dry_run = fields.Bool()
     ok = fields.Bool()
     sessions = fields.List(fields.Dict())
@@ -137,6 +142,8 @@ class RescheduleSchema(Schema):
     start_time = HHMM()
     room_id = BodyId()
     scope = fields.Str(load_default="this", validate=validate.OneOf(["this", "following"]))
+    dry_run = StrictBool(load_default=False, metadata={
+        "description": "Answer 200 with what would happen (PreviewOut) and write nothing."})
 
     @validates_schema
     def _when(self, data, **kwargs):

@@ -89,9 +89,17 @@ class Reschedule(MethodView):
     @roles_required(*ANY_ROLE)
     @blp.arguments(RescheduleSchema)
     @blp.response(200, CourseOut)
+    # One status, two bodies: the course after the move, or (dry_run) the preview.
+    @blp.alt_response(200, success=True, description="The course after the move; with "
+                      "dry_run, where the sessions would go and what clashes (PreviewOut).",
+                      schema={"anyOf": [{"$ref": "#/components/schemas/CourseOut"},
+                                        {"$ref": "#/components/schemas/PreviewOut"}]})
     def post(self, data, course_id, number):
-        """Move one session, or it and the following ones (``scope``)."""
+        """Move one session, or it and the following ones (``scope``), or preview it."""
         course = _changer(course_id)
+        if data.get("dry_run"):
+            # A Response passes flask-smorest's serialiser untouched.
+            return jsonify(PreviewOut().dump(changes.preview_reschedule(course, number, data)))
         result = changes.reschedule(course, number, data)
         return _show(course, warnings=result["warnings"])
 

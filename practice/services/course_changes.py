@@ -5,6 +5,7 @@ checks as a booking and answer the same 409.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,10 +63,41 @@ def _flush_or_409(course: Course, proposed: list[Proposed], zone: ZoneInfo,
                             exclude, min_capacity=len(course.client_ids), **extra) from err
 
 
-def reschedule(course: Course, number: int, data: dict) -> dict:
-    """Move session ``number`` (scope ``this``) or it and every later
-    scheduled session (scope ``following``) to a new date/time and room."""
-    zone = practice_zone()
+@dataclass
+class MovePlan:
+    """Where a reschedule would put each moving session, and what it found."""
+
+    session: TherapySession  # the one named in the request
+    scope: str
+    new_day: date
+    new_time: time
+    room_id: int | None  # the room asked for, if any
+    moves: list[tuple[TherapySession, datetime, datetime, int]]  # (session, start, end, room)
+    violations: list[dict]
+    warnings: list[dict]
+
+    def proposed(self) -> list[Proposed]:
+        return [Proposed(s.number, a, b, r, s.id) for s, a, b, r in self.moves]
+
+
+def _usable_room(course: Course, room_id: int | None) -> None:
+    if room_id is None:
+        return
+    room = get_or_404(Room, room_id, "Room")
+    if not room.active or room.capacity < len(course.client_ids):
+        raise RuleViolation([violation("room.capacity" if room.active else "room.inactive",
+                                       f"Room {room_id} cannot hold this course.",
+                                       field="room_id")])
+
+
+def plan_reschedule(course: Course, number: int, data: dict, zone: ZoneInfo) -> MovePlan:
+    """Work out a reschedule without changing anything.
+
+    Raises NotFound (session, room) and RuleViolation for a request that
+    cannot be planned at all (course not active, session not scheduled,
+    unusable room); the rules about the new times (closures, absences, the
+    spring-forward gap, the modality's checks) come back in ``violations``.
+    """
     _require_active(course)
     session = get_session(course, number)
     if session.status != "scheduled":
@@ -78,12 +110,7 @@ def reschedule(course: Course, number: int, data: dict) -> dict:
     else:
         new_day, new_time = data["date"], data["start_time"]
     room_id = data.get("room_id")
-    if room_id is not None:
-        room = get_or_404(Room, room_id, "Room")
-        if not room.active or room.capacity < len(course.client_ids):
-            raise RuleViolation([violation("room.capacity" if room.active else "room.inactive",
-                                           f"Room {room_id} cannot hold this course.",
-                                           field="room_id")])
+    _usable_room(course, room_id)
     scope = data.get("scope") or "this"
     old_day = session.starts_at.astimezone(zone).date()
     shift = new_day - old_day
@@ -93,7 +120,7 @@ def reschedule(course: Course, number: int, data: dict) -> dict:
     else:
         moving = [session]
     blocked = Blocker(course.clinician_id, min(new_day, old_day))
-    problems, plan = [], []
+    problems, moves = [], []
     for s in moving:
         day = s.starts_at.astimezone(zone).date() + shift
         try:
@@ -106,40 +133,80 @@ def reschedule(course: Course, number: int, data: dict) -> dict:
         if why:
             problems.append(violation("calendar.blocked", f"Session {s.number} would fall on "
                                       f"{day.isoformat()}: {why}.", field="date"))
-        plan.append((s, start, start + (s.ends_at - s.starts_at), rid))
-    changes = [{"number": s.number, "starts_at": a, "ends_at": b, "room_id": r}
-               for s, a, b, r in plan]
+        moves.append((s, start, start + (s.ends_at - s.starts_at), rid))
     warnings: list[dict] = []
     if not problems:
+        changes = [{"number": s.number, "starts_at": a, "ends_at": b, "room_id": r}
+                   for s, a, b, r in moves]
         v, warnings = run_checks("practice_check_reschedule", course=course, session=session,
                                  changes=changes, scope=scope)
         problems += v
-    if problems:
-        raise RuleViolation(problems)
-    proposed = [Proposed(s.number, a, b, r, s.id) for s, a, b, r in plan]
-    moved_ids = {s.id for s in moving}
-    report = find_conflicts(clinician_id=course.clinician_id, client_ids=course.client_ids,
-                            proposed=proposed, zone=zone, exclude_ids=moved_ids,
-                            min_capacity=len(course.client_ids))
-    if report:
+    return MovePlan(session, scope, new_day, new_time, room_id, moves, problems, warnings)
+
+
+def _plan_conflicts(course: Course, plan: MovePlan, zone: ZoneInfo) -> list[dict]:
+    return find_conflicts(clinician_id=course.clinician_id, client_ids=course.client_ids,
+                          proposed=plan.proposed(), zone=zone,
+                          exclude_ids={s.id for s, *_ in plan.moves} | {plan.session.id},
+                          min_capacity=len(course.client_ids)).conflicts
+
+
+def preview_reschedule(course: Course, number: int, data: dict) -> dict:
+    """The dry run of ``reschedule``: what would move where, with the
+    conflicts (as the 409 lists them), violations and warnings, and ``ok``.
+
+    Writes nothing: the plan never touches the ORM objects, nothing is
+    flushed while it runs, and the transaction is rolled back at the end.
+    NotFound still raises (an unknown session or room is no preview).
+    """
+    zone = practice_zone()
+    try:
+        with db.session.no_autoflush:
+            try:
+                plan = plan_reschedule(course, number, data, zone)
+            except RuleViolation as err:
+                return {"dry_run": True, "ok": False, "sessions": [], "conflicts": [],
+                        "warnings": [], "violations": err.violations}
+            conflicts = _plan_conflicts(course, plan, zone) if plan.moves else []
+            sessions = [{"number": s.number, "starts_at": a.astimezone(zone).isoformat(),
+                         "ends_at": b.astimezone(zone).isoformat(), "room_id": r}
+                        for s, a, b, r in plan.moves]
+    finally:
         db.session.rollback()
-        raise Conflict(_conflict_message(report.conflicts), conflicts=report.conflicts)
+    return {"dry_run": True, "ok": not (plan.violations or conflicts), "sessions": sessions,
+            "conflicts": conflicts, "warnings": plan.warnings, "violations": plan.violations}
+
+
+def reschedule(course: Course, number: int, data: dict) -> dict:
+    """Move session ``number`` (scope ``this``) or it and every later
+    scheduled session (scope ``following``) to a new date/time and room."""
+    zone = practice_zone()
+    plan = plan_reschedule(course, number, data, zone)
+    if plan.violations:
+        raise RuleViolation(plan.violations)
+    proposed = plan.proposed()
+    moved_ids = {s.id for s, *_ in plan.moves} | {plan.session.id}
+    conflicts = _plan_conflicts(course, plan, zone)
+    if conflicts:
+        db.session.rollback()
+        raise Conflict(_conflict_message(conflicts), conflicts=conflicts)
     # Move in an order that never overlaps a not-yet-moved sibling: latest
     # first when moving later, earliest first when moving earlier.
-    later = plan and plan[0][1] > plan[0][0].starts_at
-    for s, a, b, r in sorted(plan, key=lambda x: x[0].starts_at, reverse=bool(later)):
+    moves = plan.moves
+    later = moves and moves[0][1] > moves[0][0].starts_at
+    for s, a, b, r in sorted(moves, key=lambda x: x[0].starts_at, reverse=bool(later)):
         _move(s, a, b, r)
         _flush_or_409(course, proposed, zone, moved_ids)
-    if scope == "following":
-        course.weekday = new_day.weekday()
-        course.start_time = new_time
-        if room_id:
-            course.room_id = room_id
-    record("reschedule", "session", session.id, course_id=course.id, number=number,
-           scope=scope, moved=[s.number for s, *_ in plan])
+    if plan.scope == "following":
+        course.weekday = plan.new_day.weekday()
+        course.start_time = plan.new_time
+        if plan.room_id:
+            course.room_id = plan.room_id
+    record("reschedule", "session", plan.session.id, course_id=course.id, number=number,
+           scope=plan.scope, moved=[s.number for s, *_ in moves])
     refresh_course_flags(course)
     db.session.commit()
-    return {"moved": [s.number for s, *_ in plan], "warnings": warnings}
+    return {"moved": [s.number for s, *_ in moves], "warnings": plan.warnings}
 
 
 def _next_slot_dates(course: Course, zone: ZoneInfo):
