@@ -185,9 +185,9 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
 
-    from . import accounts, clinical, courses, directory, feeds
+    from . import accounts, clinical, courses, directory, feeds, sessions
 
-    for module in (accounts, directory, courses, clinical, feeds):
+    for module in (accounts, directory, courses, clinical, feeds, sessions):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
 

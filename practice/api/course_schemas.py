@@ -1,6 +1,8 @@
 """Schemas for courses, sessions and availability (validation + OpenAPI)."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import ListArgs, list_schema
@@ -134,6 +136,65 @@ class CourseListArgs(ListArgs):
     modality = fields.Str(validate=validate.Length(max=50))
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
+
+
+# SPEC section 4: scheduling dates run from 2000-01-01 to 2199-12-31.
+SCHEDULING_DATES = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31))
+MAX_RANGE_DAYS = 42
+
+
+class SessionRangeArgs(Schema):
+    """``GET /api/sessions``: local dates ``from`` to ``to``, both included."""
+
+    date_from = fields.Date(required=True, data_key="from", validate=SCHEDULING_DATES,
+                            metadata={"description": "First local day (included)."})
+    date_to = fields.Date(required=True, data_key="to", validate=SCHEDULING_DATES,
+                          metadata={"description": "Last local day (included); at most "
+                                    f"{MAX_RANGE_DAYS} days from `from` to `to`."})
+    clinician_id = Id()
+    room_id = Id()
+    site_id = Id()
+    # A calendar wants the whole range (which the cap bounds): no limit unless asked.
+    limit = fields.Int(validate=validate.Range(min=1, max=10_000))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        days = (data["date_to"] - data["date_from"]).days + 1
+        if days < 1:
+            raise ValidationError("to must not be before from.", field_name="to")
+        if days > MAX_RANGE_DAYS:
+            raise ValidationError(f"The range is {days} days; at most {MAX_RANGE_DAYS}.",
+                                  field_name="to")
+
+
+class SessionClientOut(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    initials = fields.Str()
+
+
+class CalendarSessionOut(Schema):
+    """One session on a calendar: ``position`` of ``count`` is "session k of
+    N" (``position`` null for a cancelled session, which is not counted)."""
+
+    id = fields.Int()
+    course_id = fields.Int()
+    number = fields.Int()
+    position = fields.Int(allow_none=True)
+    count = fields.Int()
+    starts_at = fields.Str(metadata={"format": "date-time"})
+    ends_at = fields.Str(metadata={"format": "date-time"})
+    room_id = fields.Int()
+    site_id = fields.Int()
+    clinician_id = fields.Int()
+    status = fields.Str()
+    phase = fields.Str(allow_none=True)
+    modality = fields.Str()
+    clients = fields.List(fields.Nested(SessionClientOut))
+
+
+CalendarSessionList = list_schema(CalendarSessionOut, "CalendarSessionList")
 
 
 class RescheduleSchema(Schema):
