@@ -28,7 +28,10 @@ run: export PRACTICE_PLUGINS ?= ipt
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi practice demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (API under /api, OpenAPI at /api/openapi.json)"
+	@echo
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with a demo login above."
+	@echo "(API under /api, OpenAPI at /api/openapi.json; another address: make run PORT=8000 HOST=0.0.0.0)"
+	@echo
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install-test
