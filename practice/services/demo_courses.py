@@ -225,6 +225,18 @@ def _record_attendance(booked: list[tuple[DemoCourse, Course]]) -> dict[str, int
     """Mark every session that has ended, as front desk would have: mostly
     attended, a few no-shows and client cancellations (a fixed seed, so the
     demo is the same every time). A group's no-show is one member's."""
+    session = db.session()
+    # Each use case commits; reloading every course's sessions after each
+    # commit was half the demo's time. Nothing else writes meanwhile, and
+    # the use cases change these objects through the ORM, so they stay true.
+    session.expire_on_commit = False
+    try:
+        return _mark_past_sessions(booked)
+    finally:
+        session.expire_on_commit = True
+
+
+def _mark_past_sessions(booked: list[tuple[DemoCourse, Course]]) -> dict[str, int]:
     rng = random.Random(2024)
     marks = {"attended": 0, "no_show": 0, "cancelled": 0}
     for _, course in booked:
