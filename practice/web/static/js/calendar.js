@@ -3,9 +3,11 @@
 // The server renders the columns (clinicians or rooms) into #calendar-data;
 // this script asks the API once for the events of the days shown. Times are
 // the practice's wall-clock times: the API gives them with the practice's
-// offset, and the calendar (timeZone "UTC") is handed them without it, so
-// what is shown and what a drop sends back ("date" and "start_time", local)
-// never depend on the browser's own zone.
+// offset, and the calendar is handed them without it ("floating" times,
+// which EventCalendar keeps in its Dates' local fields), so what is shown
+// and what a drop sends back ("date" and "start_time", the practice's
+// local time, which the server turns into an instant with its zone rules)
+// do not depend on the browser's own zone.
 //
 // Drag (admin and front desk): the move is checked with the reschedule dry
 // run, shown in a dialog ("this session" or "this and following"), then
@@ -38,10 +40,11 @@
   // -- times ------------------------------------------------------------------------------
   // "2026-03-03T10:00:00+00:00" -> "2026-03-03T10:00:00": the practice's wall clock.
   const wallClock = (iso) => iso.slice(0, 19);
-  // A calendar Date (UTC fields hold the wall clock) -> {date, time}.
+  // A calendar Date (its local fields hold the wall clock) -> {date, time}.
+  const pad = (n) => String(n).padStart(2, "0");
   function localParts(d) {
-    const iso = d.toISOString();
-    return {date: iso.slice(0, 10), time: iso.slice(11, 16)};
+    return {date: d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()),
+      time: pad(d.getHours()) + ":" + pad(d.getMinutes())};
   }
   const DAY_FMT = new Intl.DateTimeFormat("en-GB", {
     weekday: "short", day: "numeric", month: "short", timeZone: "UTC"});
@@ -133,13 +136,16 @@
     const who = document.createElement("span");
     who.className = "ev-who";
     who.textContent = initials(s);
-    return {domNodes: [time, k, who]};
+    // For screen readers, the rest of what the colours and columns say.
+    const more = document.createElement("span");
+    more.className = "visually-hidden";
+    more.textContent = ", " + describe(s);
+    return {domNodes: [time, k, who, more]};
   }
 
   function didMount(info) {
     const s = info.event.extendedProps.session;
     if (!s) return;
-    info.el.setAttribute("aria-label", describe(s));
     info.el.dataset.sessionId = String(s.id);
     if (!firstDrawn) {
       firstDrawn = true;
@@ -390,6 +396,23 @@
   });
 
   // -- the calendar -----------------------------------------------------------------------
+  // EventCalendar marks its grid up as an ARIA table whose body also holds
+  // the events (buttons), which no table may contain. The grid is for eyes
+  // and pointers; the list below is the accessible table of the same
+  // sessions. So the grid's table roles go, and the events stay buttons.
+  const TABLE_ROLES = '[role="table"],[role="rowgroup"],[role="row"],[role="columnheader"],' +
+    '[role="cell"],[aria-colindex],[aria-colspan],[aria-rowindex]';
+  function untable() {
+    for (const node of el.querySelectorAll(TABLE_ROLES)) {
+      if (node.getAttribute("role") !== "button") node.removeAttribute("role");
+      node.removeAttribute("aria-colindex");
+      node.removeAttribute("aria-colspan");
+      node.removeAttribute("aria-rowindex");
+    }
+  }
+  new MutationObserver(untable).observe(el, {subtree: true, childList: true,
+    attributes: true, attributeFilter: ["role", "aria-colindex", "aria-colspan"]});
+
   const narrow = window.matchMedia("(max-width: 700px)").matches;
   const columns = cfg.resources.length * (cfg.view === "week" ? 7 - cfg.hidden_days.length : 1);
   const TIME = {hour: "2-digit", minute: "2-digit", hour12: false};
@@ -397,7 +420,7 @@
   ec = EventCalendar.create(el, {
     view: cfg.view === "week" ? "resourceTimeGridWeek" : "resourceTimeGridDay",
     date: cfg.date,
-    timeZone: "UTC",
+    timeZone: "local",  // floating times stay as given; "today" is the browser's
     locale: "en-GB",
     firstDay: 1,
     headerToolbar: {start: "", center: "", end: ""},
