@@ -105,14 +105,15 @@ class Grid:
 # -- the pure part ----------------------------------------------------------------------------
 def build_grid(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: BusyIndex,
                closures: set[date], site_closures: dict[int, set[date]], params: SearchParams,
-               zone: ZoneInfo, step: int = 30, clients: bool = False, load=None) -> Grid:
+               zone: ZoneInfo, step: int = 30, clients: bool = False,
+               loader: GridLoader | None = None) -> Grid:
     """The grid for ``params`` (``weeks``: sessions in the series).
 
     ``busy`` holds ``("c", clinician id)``, ``("r", room id)`` and, with
-    ``clients``, :data:`CLIENTS`; ``load(dates, minutes)`` fills it as
-    :func:`practice.scheduling.availability.search` calls it: ``None`` first
-    (the clinicians' bookings on those dates), then a mask of minutes (every
-    room's bookings at those minutes of those dates).
+    ``clients``, :data:`CLIENTS`. A ``loader``, when given, fills it as it
+    is needed: the clinicians' bookings on the series' dates first, then
+    every room's at only the minutes each date needs (around the starts the
+    clinician has free that day); without one, ``busy`` must hold it all.
     """
     p = params
     weekdays = [p.weekday] if p.weekday is not None else sorted(
@@ -122,37 +123,24 @@ def build_grid(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: 
     hi = p.latest if p.latest is not None else max((b for _, b in blocks), default=0)
     rows = list(range(lo, hi - p.duration + 1, step))
     grid = Grid(p.weeks, p.duration, step, weekdays, rows, {})
-    row_bits = sum(1 << t for t in rows)
-    window = span(lo, hi)
     by_site = fitting_rooms_by_site(rooms, p.min_capacity)
     if not by_site:
         grid.notes.append(f"No active room holds {p.min_capacity}.")
     plan = series_plan(clinicians=clinicians, rooms=rooms, closures=closures,
                        site_closures=site_closures, params=p)
-    # (clinician, weekday) -> (working minutes in the window, starts on the rows).
-    work: dict[tuple[int, int], tuple[int, int]] = {}
+    work = _working_starts(clinicians, weekdays, rows, span(lo, hi), p.duration)
     dates_of: dict[tuple[int, int], set[date]] = {}
-    for c in clinicians:
-        for wd in weekdays:
-            mask = 0
-            for a, b in c.hours.get(wd) or ():
-                mask |= span(a, b)
-            mask &= window
-            starts = run_starts(mask, p.duration) & row_bits
-            if not starts:
-                continue
-            work[(c.id, wd)] = (mask, starts)
-            for site_id in by_site:
-                got = plan.get((c.id, wd, site_id))
-                if got is not None:
-                    dates_of.setdefault((c.id, wd), set()).update(got[0])
-    all_dates = {d for ds in dates_of.values() for d in ds}
-    if load is not None and all_dates:
-        load(all_dates, None)
-    # The clinician's (and clients') free starts on each date of each series.
+    for (cid, wd) in work:
+        for site_id in by_site:
+            got = plan.get((cid, wd, site_id))
+            if got is not None:
+                dates_of.setdefault((cid, wd), set()).update(got[0])
+    if loader is not None:
+        loader({d for ds in dates_of.values() for d in ds}, None)
+    # The starts the clinician (and the clients) have free on each date.
     gaps: dict[date, int] = {}
     free_c: dict[tuple[int, date], int] = {}
-    need: dict[int, int] = {}
+    need: dict[date, int] = {}
     for (cid, wd), ds in dates_of.items():
         mask, starts = work[(cid, wd)]
         for d in ds:
@@ -162,73 +150,123 @@ def build_grid(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: 
             free = mask & ~busy.get(("c", cid), d)
             if clients:
                 free &= ~busy.get(CLIENTS, d)
-            s = run_starts(free, p.duration) & starts & ~gap
-            free_c[(cid, d)] = s
-            need[wd] = need.get(wd, 0) | s
-    if load is not None:
-        for wd, starts in need.items():
-            if starts:
-                load({d for (_, w), ds in dates_of.items() if w == wd for d in ds},
-                     run_cover(starts, p.duration))
-    best = _best_picks(by_site, plan, work, free_c, busy, p)
+            s = free_c[(cid, d)] = run_starts(free, p.duration) & starts & ~gap
+            need[d] = need.get(d, 0) | s
+    if loader is not None:
+        loader.rooms_at({d: run_cover(s, p.duration) for d, s in need.items() if s})
+    best: dict[tuple[int, int], tuple] = {}
+    for (cid, wd), (_, starts) in sorted(work.items()):
+        options = _room_options(cid, wd, by_site, plan, free_c, p)
+        for t, key in _best_rooms(options, starts, busy, p.duration).items():
+            if (wd, t) not in best or key < best[(wd, t)]:
+                best[(wd, t)] = key
     for wd in weekdays:
         first = next_weekday_on_or_after(p.from_date, wd)
         open_rows = 0
-        for c in clinicians:
-            open_rows |= work.get((c.id, wd), (0, 0))[1]
+        for (_, w), (_, starts) in work.items():
+            open_rows |= starts if w == wd else 0
         for t in rows:
-            cell = Cell(wd, t, p.duration, p.weeks)
+            cell = grid.cells[(wd, t)] = Cell(wd, t, p.duration, p.weeks)
             if not open_rows >> t & 1:
                 cell.state = OFF
             elif (wd, t) in best:
-                count, neg_skips, _, cid, rid = best[(wd, t)]
-                cell.free, cell.skipped = count, -neg_skips
+                neg_count, skips, _, cid, rid = best[(wd, t)]
+                cell.free, cell.skipped = -neg_count, skips
                 cell.clinician_id, cell.room_id, cell.first_date = cid, rid, first
-                cell.state = NONE if count < p.weeks else ALL if not cell.skipped else SKIPS
-            grid.cells[(wd, t)] = cell
+                cell.state = NONE if cell.free < p.weeks else SKIPS if skips else ALL
     return grid
 
 
-def _best_picks(by_site, plan, work, free_c, busy, p) -> dict:
-    """(weekday, start) -> the best (free dates, -skips, -capacity, clinician, room).
+def _working_starts(clinicians, weekdays, rows, window: int, duration: int) -> dict:
+    """(clinician, weekday) -> (working minutes in the window, the rows on
+    which a session fits inside them); left out when none fits."""
+    row_bits = sum(1 << t for t in rows)
+    work = {}
+    for c in clinicians:
+        for wd in weekdays:
+            mask = 0
+            for a, b in c.hours.get(wd) or ():
+                mask |= span(a, b)
+            mask &= window
+            starts = run_starts(mask, duration) & row_bits
+            if starts:
+                work[(c.id, wd)] = (mask, starts)
+    return work
 
-    Free dates first, then fewer weeks skipped, then the smaller room (as
-    the availability search prefers), then the smaller ids.
+
+def _room_options(cid, wd, by_site, plan, free_c, p) -> list[tuple]:
+    """One clinician's rooms on one weekday, best first: fewer weeks skipped
+    (a site's own closures), then the smaller room (as the availability
+    search prefers), then the room id; each with its series' dates and the
+    clinician's free starts on them."""
+    first = next_weekday_on_or_after(p.from_date, wd)
+    options = []
+    for site_id, site_rooms in by_site.items():
+        got = plan.get((cid, wd, site_id))
+        if got is None:
+            continue  # too many closures or absences to make N sessions
+        dates, skipped = got
+        # Weeks skipped before the first session count too: the booking
+        # starts at ``first`` and reports them.
+        skips = skipped + (dates[0] - first).days // (7 * p.interval_weeks)
+        own = [free_c[(cid, d)] for d in dates]
+        options += [((skips, r.capacity, cid, r.id), dates, own) for r in site_rooms]
+    options.sort(key=lambda o: o[0])
+    return options
+
+
+def _best_rooms(options, starts: int, busy: BusyIndex, duration: int) -> dict[int, tuple]:
+    """start -> (-free dates, skips, capacity, clinician, room) of the best option.
+
+    Options come best first, so a later one wins only with more free dates;
+    a start stops being looked at once an option is free on every date the
+    clinician is (none can do better), which usually leaves few rooms to
+    count after the first ones.
     """
+    best: dict[int, tuple] = {}
+    if not options:
+        return best
+    # Upper bound per start: the dates the clinician is free then (any site).
+    bound: dict[int, int] = {}
+    for own in {id(o[2]): o[2] for o in options}.values():
+        counts: dict[int, int] = {}
+        for s in own:
+            for t in _bits(s):
+                counts[t] = counts.get(t, 0) + 1
+        for t, n in counts.items():
+            bound[t] = max(bound.get(t, 0), n)
+    key0 = options[0][0]
+    todo = starts
+    for t in _bits(starts):
+        best[t] = (0, *key0)
+        if not bound.get(t):
+            todo &= ~(1 << t)  # never free: the best option, with none of the weeks
     room_starts: dict[tuple[int, date], int] = {}
-    best: dict[tuple[int, int], tuple] = {}
-    for (cid, wd), (_, starts) in work.items():
-        for site_id, site_rooms in by_site.items():
-            got = plan.get((cid, wd, site_id))
-            if got is None:
-                continue  # too many closures or absences to make N sessions
-            dates, skipped = got
-            first = next_weekday_on_or_after(p.from_date, wd)
-            # Weeks skipped before the first session count too: the
-            # booking starts at ``first`` and reports them.
-            skips = skipped + (dates[0] - first).days // (7 * p.interval_weeks)
-            own = [free_c[(cid, d)] for d in dates]
-            for r in site_rooms:
-                counts: dict[int, int] = {}
-                for d, s in zip(dates, own):
-                    if not s:
-                        continue
-                    rs = room_starts.get((r.id, d))
-                    if rs is None:
-                        rs = room_starts[(r.id, d)] = run_starts(
-                            FULL_DAY & ~busy.get(("r", r.id), d), p.duration)
-                    m = s & rs
-                    while m:
-                        low = m & -m
-                        t = low.bit_length() - 1
-                        counts[t] = counts.get(t, 0) + 1
-                        m ^= low
-                for t in _bits(starts):
-                    key = (counts.get(t, 0), -skips, -r.capacity, -cid, -r.id)
-                    if (wd, t) not in best or key > best[(wd, t)]:
-                        best[(wd, t)] = key
-    # Back to positive ids for the caller.
-    return {k: (v[0], v[1], v[2], -v[3], -v[4]) for k, v in best.items()}
+    for key, dates, own in options:
+        if not todo:
+            break
+        rid = key[3]
+        counts = {}
+        for d, s in zip(dates, own):
+            s &= todo
+            if not s:
+                continue
+            rs = room_starts.get((rid, d))
+            if rs is None:
+                rs = room_starts[(rid, d)] = run_starts(
+                    FULL_DAY & ~busy.get(("r", rid), d), duration)
+            m = s & rs
+            while m:
+                low = m & -m
+                t = low.bit_length() - 1
+                counts[t] = counts.get(t, 0) + 1
+                m ^= low
+        for t, n in counts.items():
+            if -n < best[t][0]:
+                best[t] = (-n, *key)
+                if n >= bound[t]:
+                    todo &= ~(1 << t)
+    return best
 
 
 def _bits(mask: int):
@@ -326,6 +364,32 @@ def _clinicians(args: dict) -> list[Clinician]:
 
 
 # -- loading ----------------------------------------------------------------------------------
+class GridLoader(BookingLoader):
+    """The availability search's loader, and every room's bookings at a
+    different set of minutes on each date, read in one batch."""
+
+    def rooms_at(self, covers: dict[date, int]) -> None:
+        """Every room's live sessions at ``covers[d]``'s minutes of each day d.
+
+        The loader reads the same minutes on every day it is given; the
+        grid needs, each date, only the minutes around the starts its
+        clinician has free then (about half the rows of their union). So
+        each date's other minutes are marked as read for the one batched
+        call, then put back as they were.
+        """
+        if self.whole_days or not covers:
+            return  # whole days are read already
+        union = 0
+        for m in covers.values():
+            union |= m
+        before = {d: self.room_minutes.get(d, 0) for d in covers}
+        for d, m in covers.items():
+            self.room_minutes[d] = before[d] | (union & ~m)
+        self(set(covers), union)
+        for d, m in covers.items():
+            self.room_minutes[d] = before[d] | m
+
+
 def slot_grid(args: dict) -> Grid:
     """The grid for validated arguments: ``clinician_id`` or ``modality``,
     ``weeks`` (sessions), ``duration_minutes``, ``date_from``; optional
@@ -368,14 +432,14 @@ def slot_grid(args: dict) -> Grid:
     plan = series_plan(clinicians=infos, rooms=rooms, closures=closures,
                        site_closures=site_closures, params=params)
     last = max((got[0][-1] for got in plan.values() if got), default=start)
-    load = BookingLoader(busy, {c.id for c in infos}, zone, lookback,
-                         window=(start, last + timedelta(days=1)))
+    loader = GridLoader(busy, {c.id for c in infos}, zone, lookback,
+                        window=(start, last + timedelta(days=1)))
     with cyclic_gc_paused():
         if client_ids:
             _load_clients(busy, client_ids, start, last + timedelta(days=1), zone, lookback)
         grid = build_grid(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
                           site_closures=site_closures, params=params, zone=zone,
-                          step=args.get("step", 30), clients=bool(client_ids), load=load)
+                          step=args.get("step", 30), clients=bool(client_ids), loader=loader)
     if not chosen:
         grid.notes.append("No active clinician delivers this modality.")
     return grid
