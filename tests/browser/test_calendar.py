@@ -236,6 +236,39 @@ def test_drag_onto_a_free_time_moves_after_confirmation(page, sign_in, courses, 
         "?.innerText.startsWith(t)", arg=[a["sessions"][0]["id"], target])
 
 
+def test_a_refusal_at_confirm_shows_its_rule_and_puts_the_session_back(page, sign_in, courses,
+                                                                       api):
+    """Free at the dry run, refused at the confirm (an absence recorded in
+    between): the 422's message and rule are shown and the session goes back."""
+    a = courses["a"]
+    before = starts(api, a["id"])
+    target = _free_time(api, a, {minutes(before[0])})
+    sign_in(page, "front_desk", next_path=week_url(courses["day"]))
+    src = event(page, a["sessions"][0]["id"])
+    drag(page, src, 0, (int(target[:2]) * 60 - minutes(before[0])) * px_per_minute(src))
+    dialog = page.locator("#move-dialog")
+    dialog.get_by_text("Free: nothing clashes.").wait_for()
+
+    admin = api("admin")
+    day = courses["day"].isoformat()
+    made = admin.post(f"/api/clinicians/{courses['clinician']['id']}/absences",
+                      json={"start_date": day, "end_date": day, "reason": "Calendar test"})
+    assert made.status_code == 201, made.text
+    try:
+        dialog.get_by_role("button", name="Confirm the move").click()
+        refusal = dialog.locator(".refusal")
+        refusal.get_by_text("Not moved").wait_for()
+        assert "rule calendar.blocked, core" in refusal.inner_text()
+        assert dialog.get_by_role("button", name="Confirm the move").is_disabled()
+        assert event(page, a["sessions"][0]["id"]).inner_text().startswith(before[0][11:16])
+        dialog.get_by_role("button", name="Cancel").click()
+        dialog.wait_for(state="hidden")
+        assert starts(api, a["id"]) == before
+    finally:
+        admin.delete(f"/api/clinicians/{courses['clinician']['id']}/absences/"
+                     f"{made.json()['id']}")
+
+
 def test_screenshots_at_1280_and_390(page, sign_in, artifact, axe_check):
     day = datetime.now(ZONE).date()
     if day.weekday() >= 5:  # the demo's busy days are weekdays
