@@ -46,6 +46,16 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 # The service refusals shown next to the action (the course itself was found).
 REFUSALS = (Conflict, RuleViolation, NotFound)
+# Each action's fields and their element ids, in the form's order: after a
+# refused post the first field to correct gets the focus (``autofocus``).
+FIELD_IDS = {
+    "reschedule": (("date", "rs-date"), ("start_time", "rs-time"), ("room_id", "rs-room"),
+                   ("scope", "rs-scope-1")),
+    "cancel": (("by", "cx-by-1"), ("reason", "cx-reason"), ("make_up", "cx-make-up")),
+    "attendance": (("make_up", "at-make-up"),),
+    "extend": (("sessions", "ex-sessions"), ("reason", "ex-reason")),
+    "close": (("outcome", "cl-outcome"), ("reason", "cl-reason")),
+}
 
 
 # -- the list ------------------------------------------------------------------
@@ -105,11 +115,16 @@ def render_course(course: Course, *, selected: int | None = None, action: str | 
     """The course page; ``action`` (with ``values``, ``errors``, ``refusal``)
     is the form that was refused, shown open with what was typed."""
     ctx = cp.course_context(course, g.api_user, selected)
+    focus_id = None
     if action:
         ctx["defaults"][action] = dict(values or {})
         ctx["open"] = action
+        # The refusal first (it explains); else the first field to correct.
+        focus_id = f"refusal-{action}" if refusal else next(
+            (fid for name, fid in FIELD_IDS[action] if name in (errors or {})), None)
     return render_template("courses/course.html", action=action, errors=errors or {},
-                           refusal=refusal, zone=practice_zone(), **ctx), status
+                           refusal=refusal, focus_id=focus_id, zone=practice_zone(),
+                           **ctx), status
 
 
 @bp.route("/courses/<int:course_id>")

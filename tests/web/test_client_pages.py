@@ -114,6 +114,8 @@ def test_create_with_a_bad_date_of_birth_keeps_what_was_typed(desk_page, world, 
     assert r.status_code == 422
     assert message in text(element(r.text, "e-date_of_birth"))
     assert 'aria-invalid="true"' in element(r.text, "f-date_of_birth")
+    assert "autofocus" in element(r.text, "f-date_of_birth")  # the field to correct
+    assert r.text.count("autofocus") == 1
     assert value(r.text, "f-name") == "Eve Typed"
     assert value(r.text, "f-date_of_birth") == dob
     assert value(r.text, "f-email") == "eve@example.org" and value(r.text, "f-phone") == "0123"

@@ -78,6 +78,7 @@ def test_a_duplicate_is_refused_next_to_the_date(desk_page, world):
     r = desk_page.post("/closures", data={"date": day, "reason": "again", "site_id": ""})
     assert r.status_code == 422
     assert "already closed on that day" in text(element(r.text, "e-date"))
+    assert "autofocus" in element(r.text, "f-date")
     assert value(r.text, "f-reason") == "again" and value(r.text, "f-date") == day
     # a site on a day the whole practice is closed is a repeat too
     r = desk_page.post("/closures", data={"date": day, "site_id": str(world["south"])})

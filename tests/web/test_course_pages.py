@@ -379,3 +379,13 @@ def test_names_are_html_escaped(make_client, desk_page, world):
     for page in (desk_page.get(f"/courses/{r.json['id']}").text, desk_page.get("/courses").text):
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_after_a_refusal_the_focus_goes_to_what_explains_it(desk_page, world):
+    r = desk_page.post(f"/courses/{world['course']}/sessions/2/reschedule",
+                       data={"date": "2030-03-12", "start_time": "14:30"})
+    assert r.text.count("autofocus") == 1
+    assert "autofocus" in element(r.text, "refusal-reschedule").split(">")[0]
+    r = desk_page.post(f"/courses/{world['course']}/extend", data={"sessions": "x"})
+    assert r.text.count("autofocus") == 1 and "autofocus" in element(r.text, "ex-sessions")
+    assert "autofocus" not in desk_page.get(f"/courses/{world['course']}?session=2").text
