@@ -25,7 +25,7 @@ def init_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     from .common import template_globals
-    from .errors import init_errors
+    from .errors import init_errors, is_page_request
 
     app.context_processor(template_globals)
     app.add_template_filter(_localdt, "localdt")
@@ -34,7 +34,8 @@ def init_web(app: Flask) -> None:
     @app.after_request
     def _no_store_pages(resp):
         # Pages show health data and contact details: never kept by a cache.
-        if resp.mimetype == "text/html" and not request.path.startswith("/static/"):
+        if (resp.mimetype == "text/html" and is_page_request()
+                and not request.path.startswith("/static/")):
             resp.headers["Cache-Control"] = "no-store"
             resp.headers.setdefault("X-Content-Type-Options", "nosniff")
             resp.headers.setdefault("Referrer-Policy", "same-origin")
