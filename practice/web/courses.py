@@ -121,7 +121,8 @@ def render_course(course: Course, *, selected: int | None = None, action: str | 
         ctx["open"] = action
         # The refusal first (it explains); else the first field to correct.
         focus_id = f"refusal-{action}" if refusal else next(
-            (fid for name, fid in FIELD_IDS[action] if name in (errors or {})), None)
+            (fid for name, fid in FIELD_IDS[action] if name in (errors or {})),
+            f"errors-{action}")
     return render_template("courses/course.html", action=action, errors=errors or {},
                            refusal=refusal, focus_id=focus_id, zone=practice_zone(),
                            **ctx), status

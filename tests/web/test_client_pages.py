@@ -117,6 +117,7 @@ def test_create_with_a_bad_date_of_birth_keeps_what_was_typed(desk_page, world, 
     assert "autofocus" in element(r.text, "f-date_of_birth")  # the field to correct
     assert r.text.count("autofocus") == 1
     assert value(r.text, "f-name") == "Eve Typed"
+    assert 'maxlength="200" autocomplete="off">' in element(r.text, "f-name")
     assert value(r.text, "f-date_of_birth") == dob
     assert value(r.text, "f-email") == "eve@example.org" and value(r.text, "f-phone") == "0123"
     assert world["api"].get("/api/clients?q=Eve").json["total"] == 0

@@ -389,3 +389,11 @@ def test_after_a_refusal_the_focus_goes_to_what_explains_it(desk_page, world):
     r = desk_page.post(f"/courses/{world['course']}/extend", data={"sessions": "x"})
     assert r.text.count("autofocus") == 1 and "autofocus" in element(r.text, "ex-sessions")
     assert "autofocus" not in desk_page.get(f"/courses/{world['course']}?session=2").text
+
+
+def test_attendance_without_a_status_is_named_in_the_form(desk_page, world):
+    r = desk_page.post(f"/courses/{world['past']}/sessions/1/attendance", data={"status": "late"})
+    assert r.status_code == 422
+    note = element(r.text, "errors-attendance")
+    assert "Must be one of" in text(note) and "autofocus" in note
+    assert by_number(course(world, world["past"]))[1]["status"] == "scheduled"
