@@ -111,7 +111,8 @@ def _selected() -> int | None:
 
 def render_course(course: Course, *, selected: int | None = None, action: str | None = None,
                   values: dict | None = None, errors: dict | None = None,
-                  refusal: dict | None = None, status: int = 200):
+                  refusal: dict | None = None, preview: dict | None = None,
+                  status: int = 200):
     """The course page; ``action`` (with ``values``, ``errors``, ``refusal``)
     is the form that was refused, shown open with what was typed."""
     ctx = cp.course_context(course, g.api_user, selected)
@@ -120,11 +121,12 @@ def render_course(course: Course, *, selected: int | None = None, action: str | 
         ctx["defaults"][action] = dict(values or {})
         ctx["open"] = action
         # The refusal first (it explains); else the first field to correct.
-        focus_id = f"refusal-{action}" if refusal else next(
+        focus_id = f"refusal-{action}" if refusal else "preview-ok" if preview else next(
             (fid for name, fid in FIELD_IDS[action] if name in (errors or {})),
             f"errors-{action}")
     return render_template("courses/course.html", action=action, errors=errors or {},
-                           refusal=refusal, focus_id=focus_id, zone=practice_zone(),
+                           refusal=refusal, preview=preview, focus_id=focus_id,
+                           zone=practice_zone(),
                            **ctx), status
 
 
@@ -197,6 +199,8 @@ def session_action(course_id: int, number: int, action: str):
                               "Give the new date and start time.")
         return render_course(course, selected=number, action=action, values=typed,
                              errors=errors, status=422)
+    if action == "reschedule" and values.get("dry_run"):
+        return _check_first(course_id, number, typed, values)
     try:
         message = _run_session_action(action, course, number, values)
     except REFUSALS as err:
@@ -205,6 +209,27 @@ def session_action(course_id: int, number: int, action: str):
                              values=typed, refusal=error_view(err), status=err.status)
     flash(message, "success")
     return _back(course_id, number)
+
+
+def _check_first(course_id: int, number: int, typed: dict, values: dict):
+    """"Check first": the reschedule's dry run, shown next to its form (200,
+    nothing written); a move that would be refused shows why, as a refusal."""
+    course = db.session.get(Course, course_id)
+    try:
+        preview = changes.preview_reschedule(course, number, values)
+    except REFUSALS as err:
+        db.session.rollback()
+        return render_course(db.session.get(Course, course_id), selected=number,
+                             action="reschedule", values=typed, refusal=error_view(err),
+                             status=err.status)
+    refusal = None
+    if not preview["ok"]:
+        refusal = {"status": 409 if preview["conflicts"] else 422, "code": "dry_run",
+                   "message": "Checked: this move would be refused. Nothing was changed.",
+                   "violations": preview["violations"], "conflicts": preview["conflicts"],
+                   "warnings": preview["warnings"]}
+    return render_course(db.session.get(Course, course_id), selected=number,
+                         action="reschedule", values=typed, refusal=refusal, preview=preview)
 
 
 @bp.route("/courses/<int:course_id>/<any(extend, close):action>", methods=["GET", "POST"])

@@ -397,3 +397,30 @@ def test_attendance_without_a_status_is_named_in_the_form(desk_page, world):
     note = element(r.text, "errors-attendance")
     assert "Must be one of" in text(note) and "autofocus" in note
     assert by_number(course(world, world["past"]))[1]["status"] == "scheduled"
+
+
+def test_check_first_shows_where_the_sessions_would_go_and_writes_nothing(desk_page, world):
+    before = course(world)
+    r = desk_page.post(f"/courses/{world['course']}/sessions/4/reschedule",
+                       data={"date": "2030-03-26", "start_time": "11:00", "scope": "following",
+                             "dry_run": "true"})
+    assert r.status_code == 200
+    ok = text(element(r.text, "preview-ok"))
+    assert "Checked: nothing clashes." in ok
+    assert "Session 4: Tue 26 Mar 2030, 11:00–11:50" in ok
+    assert "Session 6: Tue 9 Apr 2030, 11:00–11:50" in ok
+    assert "autofocus" in element(r.text, "preview-ok").split(">")[0]
+    assert checked(r.text, "rs-scope-2") and value(r.text, "rs-time") == "11:00"
+    assert course(world) == before
+
+
+def test_check_first_on_a_busy_time_shows_the_clash(desk_page, world):
+    before = course(world)
+    r = desk_page.post(f"/courses/{world['course']}/sessions/2/reschedule",
+                       data={"date": "2030-03-12", "start_time": "14:00", "dry_run": "true"})
+    assert r.status_code == 200
+    box = text(element(r.text, "refusal-reschedule"))
+    assert "Checked: this move would be refused. Nothing was changed." in box
+    assert f"the room: course {world['busy']}, session 1" in box
+    assert not has_id(r.text, "preview-ok")
+    assert course(world) == before
