@@ -17,6 +17,7 @@ from .harness import DEFAULT_PG, Context, Options, log, table
 BENCHMARKS = {
     "booking": "bench.booking_bench",
     "availability": "bench.availability_bench",
+    "slot_grid": "bench.slot_grid_bench",
     "feeds": "bench.feeds_bench",
     "growth": "bench.growth",
 }

@@ -241,3 +241,20 @@ def test_every_cell_agrees_with_the_booking_dry_run(seed, app, desk, admin_api, 
                 # The best pick clashes on exactly the weeks the cell says are not free.
                 assert len(preview["conflicts"]) == weeks - cell.free, where
     assert seen >= {ALL, SKIPS, NONE}, seen
+
+
+def test_a_start_the_clocks_skip_is_not_free_that_week(app, desk, make_clinician, make_room,
+                                                       make_client):
+    """London's clocks go forward at 01:00 on Sunday 31 March 2030: 01:00 and
+    01:30 do not exist that day, so those series are not possible (booking
+    refuses them as ``time.nonexistent``); 02:00 is fine."""
+    c = make_clinician(hours=[(6, time(0), time(4))])
+    room = make_room()
+    grid = grid_for(app, clinician_id=c, date_from=date(2030, 3, 24), duration_minutes=30)
+    assert grid.cell(6, 60).state == NONE and grid.cell(6, 60).free == 3
+    assert grid.cell(6, 90).state == NONE and grid.cell(6, 120).state == ALL
+    r = desk.post("/api/courses", json={
+        "clinician_id": c, "room_id": room, "client_ids": [make_client()],
+        "first_date": "2030-03-24", "start_time": "01:00", "duration_minutes": 30,
+        "session_count": 4, "dry_run": True})
+    assert not r.json["ok"] and r.json["violations"][0]["rule"] == "time.nonexistent"

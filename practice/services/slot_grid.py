@@ -22,7 +22,7 @@ minute masks), so the grid, the ranked slots and booking agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -71,13 +71,6 @@ class Cell:
     @property
     def pickable(self) -> bool:
         return self.state != OFF and self.room_id is not None
-
-    def as_dict(self) -> dict:
-        return {"weekday": self.weekday, "start_time": self.start_time,
-                "end_time": self.end_time, "state": self.state, "free": self.free,
-                "weeks": self.weeks, "skipped_weeks": self.skipped,
-                "clinician_id": self.clinician_id, "room_id": self.room_id,
-                "first_date": self.first_date.isoformat() if self.first_date else None}
 
 
 @dataclass
@@ -278,20 +271,10 @@ def _bits(mask: int):
 
 def _gap_starts(day: date, rows: list[int], zone: ZoneInfo) -> int:
     """Row starts that do not exist on ``day`` (the clocks go forward)."""
-    if not _offset_changes(day, zone):
+    if (datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+            == datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset()):
         return 0
-    out = 0
-    for t in rows:
-        if not exists_locally(day, from_minutes(t), zone):
-            out |= 1 << t
-    return out
-
-
-def _offset_changes(day: date, zone: ZoneInfo) -> bool:
-    from datetime import datetime
-
-    return (datetime.combine(day, time(0), tzinfo=zone).utcoffset()
-            != datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset())
+    return sum(1 << t for t in rows if not exists_locally(day, from_minutes(t), zone))
 
 
 # -- input ------------------------------------------------------------------------------------
@@ -466,8 +449,6 @@ def _clinician_infos(ids: list[int], start: date, end: date) -> list[ClinicianIn
 def _load_clients(busy: BusyIndex, client_ids: list[int], start: date, end: date,
                   zone: ZoneInfo, lookback: timedelta) -> None:
     """The chosen clients' live sessions in the window, under one key."""
-    from datetime import datetime
-
     lo = datetime.combine(start, time(0), tzinfo=zone) - lookback
     hi = datetime.combine(end, time(0), tzinfo=zone)
     P = SessionParticipant
