@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import func, select
@@ -35,6 +36,9 @@ BYS = {"clinician": "By clinician", "room": "By room"}
 FIRST_DAY, LAST_DAY = date(2000, 1, 3), date(2199, 12, 24)
 # Shown when no clinician has working hours: a practice's usual day.
 DEFAULT_HOURS = ("08:00", "20:00")
+# A page carries its list of sessions when its grid has at most this many
+# columns times days (see ``list_inline``).
+MAX_INLINE_COLUMN_DAYS = 40
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,47 @@ def heading(state: CalendarState) -> str:
     return f"Week of {first.strftime('%-d %B %Y')} – {last.strftime('%-d %B %Y')}"
 
 
+def list_inline(state: CalendarState, resources: list[dict]) -> bool:
+    """Whether the page carries its list of sessions itself: a day, or a
+    week of a few columns (a clinician's own). A wide week's list (40
+    clinicians: a thousand rows) comes on request instead, so the page stays
+    cheap to make and quick to show."""
+    days = 1 if state.view == "day" else 7
+    return len(resources) * days <= MAX_INLINE_COLUMN_DAYS
+
+
+def _list_days(user, state: CalendarState, d: Directory) -> tuple[list, int]:
+    """The list's rows by day, read through the API's own service."""
+    query = {"date_from": state.start, "date_to": state.last}
+    if state.site_id:
+        query["site_id"] = state.site_id
+    items = calendar_sessions(user, query)["items"]
+    return table_days(state, items, d), len(items)
+
+
+def _config(user, state: CalendarState, d: Directory, resources: list[dict]) -> dict:
+    """What calendar.js needs, as JSON in the page."""
+    shown_clinicians = ([r["id"] for r in resources] if state.by == "clinician"
+                        else None if user.role != "clinician" else [user.clinician_id or 0])
+    hidden_days, slot_min, slot_max = hours_for(shown_clinicians)
+    return {
+        "view": state.view, "by": state.by, "date": state.start.isoformat(),
+        "today": datetime.now(practice_zone()).date().isoformat(),
+        "from": state.start.isoformat(), "to": state.last.isoformat(),
+        "site_id": state.site_id, "resources": resources,
+        "clinicians": {str(k): v for k, v in d.clinicians.items()},
+        "rooms": {str(k): {"name": v["name"], "site": v["site"]} for k, v in d.rooms.items()},
+        "editable": user.role in STAFF, "show_names": user.role in STAFF,
+        "hidden_days": hidden_days, "slot_min": slot_min, "slot_max": slot_max,
+        # The one request for the events (the page preloads it).
+        "events_url": "/api/sessions?" + urlencode(
+            {"from": state.start.isoformat(), "to": state.last.isoformat(),
+             **({"site_id": state.site_id} if state.site_id else {})}),
+        "course_url": url_for("web_courses.courses") + "/{id}",
+        "reschedule_url": "/api/courses/{course_id}/sessions/{number}/reschedule",
+    }
+
+
 @bp.route("/calendar")
 @page(*ANY_ROLE)
 def calendar():
@@ -218,27 +263,29 @@ def calendar():
     d = load_directory()
     state, problems = read_state(request.args, user, today, d.sites)
     resources = resources_for(state, user, d)
-    shown_clinicians = ([r["id"] for r in resources] if state.by == "clinician"
-                        else None if user.role != "clinician" else [user.clinician_id or 0])
-    hidden_days, slot_min, slot_max = hours_for(shown_clinicians)
-    query = {"date_from": state.start, "date_to": state.last}
-    if state.site_id:
-        query["site_id"] = state.site_id
-    items = calendar_sessions(user, query)["items"]
-    config = {
-        "view": state.view, "by": state.by, "date": state.start.isoformat(),
-        "from": state.start.isoformat(), "to": state.last.isoformat(),
-        "site_id": state.site_id, "resources": resources,
-        "clinicians": {str(k): v for k, v in d.clinicians.items()},
-        "rooms": {str(k): {"name": v["name"], "site": v["site"]} for k, v in d.rooms.items()},
-        "editable": user.role in STAFF, "show_names": user.role in STAFF,
-        "hidden_days": hidden_days, "slot_min": slot_min, "slot_max": slot_max,
-        "sessions_url": "/api/sessions",
-        "course_url": url_for("web_courses.courses") + "/{id}",
-        "reschedule_url": "/api/courses/{course_id}/sessions/{number}/reschedule",
-    }
+    config = _config(user, state, d, resources)
+    inline = list_inline(state, resources)
+    days, total = _list_days(user, state, d) if inline else ([], None)
     return render_template(
         "calendar/index.html", state=state, problems=problems, heading=heading(state),
         today=today, views=VIEWS, bys=BYS, sites=d.sites, resources=resources,
-        days=table_days(state, items, d), total=len(items), config=config,
+        list_inline=inline, days=days, total=total, config=config,
+        course_url=config["course_url"],
         is_clinician=user.role == "clinician"), 400 if problems else 200
+
+
+@bp.route("/calendar/list")
+@page(*ANY_ROLE)
+def session_list():
+    """The calendar's sessions as a list: its own page, or (htmx) the part
+    the calendar page opens under its grid."""
+    user = g.api_user
+    today = datetime.now(practice_zone()).date()
+    d = load_directory()
+    state, problems = read_state(request.args, user, today, d.sites)
+    days, total = _list_days(user, state, d)
+    template = "calendar/_list.html" if request.headers.get("HX-Request") else "calendar/list.html"
+    return render_template(template, state=state, problems=problems, heading=heading(state),
+                           days=days, total=total,
+                           course_url=url_for("web_courses.courses") + "/{id}"), \
+        400 if problems else 200

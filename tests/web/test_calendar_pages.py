@@ -29,7 +29,7 @@ def config(r) -> dict:
 
 def rows(r) -> list[list[str]]:
     """The list's rows as cell texts (tags stripped)."""
-    body = r.text.split('id="session-list"', 1)[1]
+    body = r.text.split('id="session-list"', 1)[-1]
     out = []
     for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         cells = re.findall(r"<td>(.*?)</td>", tr, re.S)
@@ -91,7 +91,9 @@ def test_front_desk_gets_every_clinician_as_a_column(client, practice):
     assert cfg["view"] == "day" and cfg["by"] == "clinician"
     assert cfg["from"] == cfg["to"] == MONDAY
     assert cfg["editable"] is True and cfg["show_names"] is True
-    assert cfg["sessions_url"] == "/api/sessions"
+    assert cfg["events_url"] == f"/api/sessions?from={MONDAY}&to={MONDAY}"
+    # the page asks for its events as it loads: the same URL, preloaded
+    assert f'<link rel="preload" href="/api/sessions?from={MONDAY}&amp;to={MONDAY}"' in r.text
 
 
 def test_by_room_lists_rooms_with_their_site_and_the_site_filter_narrows_them(client, practice):
@@ -102,6 +104,7 @@ def test_by_room_lists_rooms_with_their_site_and_the_site_filter_narrows_them(cl
     cfg = config(r)
     assert cfg["resources"] == [{"id": practice["room_s"], "title": "South Room"}]
     assert cfg["site_id"] == practice["south"]
+    assert cfg["events_url"].endswith(f"&site_id={practice['south']}")
     # the list has only that site's session too
     assert [row[2] for row in rows(r)] == ["South Room"]
 
@@ -195,3 +198,33 @@ def test_clinician_without_a_linked_clinician_gets_an_explanation(client, make_u
     assert r.status_code == 200
     assert config(r)["resources"] == []
     assert "not linked to a clinician" in r.text
+
+
+def test_a_wide_week_sends_its_list_on_request(client, practice, make_clinician):
+    """Many columns: the page links to the list (htmx opens it in place)
+    instead of carrying a thousand rows; the list page has the same rows."""
+    for i in range(4):
+        make_clinician(f"Dr Extra {i}")  # 6 clinicians x 7 days > 40 column-days
+    sign_in(client, "desk@test.example")
+    r = client.get(f"/calendar?view=week&by=clinician&date={MONDAY}")
+    assert r.status_code == 200
+    assert rows(r) == []
+    link = f"/calendar/list?view=week&amp;by=clinician&amp;date={MONDAY}"
+    assert f'hx-get="{link}"' in r.text and f'href="{link}"' in r.text
+
+    page = client.get(f"/calendar/list?view=week&by=clinician&date={MONDAY}")
+    assert page.status_code == 200 and "<html" in page.text
+    assert "Back to the calendar" in page.text
+    listed = rows(page)
+    assert [row[3] for row in listed] == ["1/12", "1/6"]
+    part = client.get(f"/calendar/list?view=week&by=clinician&date={MONDAY}",
+                      headers={"HX-Request": "true"})
+    assert part.status_code == 200 and "<html" not in part.text
+    assert "2 sessions." in part.text
+
+
+def test_list_page_takes_the_same_bad_values(client, practice):
+    sign_in(client, "okafor@test.example")
+    r = client.get("/calendar/list?date=nope&site_id=x")
+    assert r.status_code == 400 and "“nope” is not a date" in r.text
+    assert "Lindqvist" not in r.text
