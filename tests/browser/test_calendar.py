@@ -236,6 +236,36 @@ def test_drag_onto_a_free_time_moves_after_confirmation(page, sign_in, courses, 
         "?.innerText.startsWith(t)", arg=[a["sessions"][0]["id"], target])
 
 
+def test_by_room_a_drop_on_another_room_moves_this_session_there(page, sign_in, courses, api):
+    a = courses["a"]
+    desk = api("front_desk")
+    now = desk.get(f"/api/courses/{a['id']}").json()["sessions"]
+    rooms = {r["id"]: r for r in desk.get("/api/rooms", params={"limit": 100}).json()["items"]}
+    here = rooms[now[0]["room_id"]]
+    same_site = [r for r in rooms.values() if r["id"] != here["id"] and r["active"]
+                 and r["site_id"] == here["site_id"]]
+    target = next((r for r in same_site if desk.post(
+        f"/api/courses/{a['id']}/sessions/1/reschedule",
+        json={"starts_at": now[0]["starts_at"], "room_id": r["id"], "dry_run": True}
+    ).json().get("ok")), None)
+    assert target, "another free room at that site and time"
+    sign_in(page, "front_desk", next_path=f"/calendar?view=day&by=room&site_id="
+            f"{here['site_id']}&date={now[0]['starts_at'][:10]}")
+    src = event(page, a["sessions"][0]["id"])
+    head = page.locator(".ec-col-head", has_text=target["name"]).first
+    dx = (head.bounding_box()["x"] + head.bounding_box()["width"] / 2) - (
+        src.bounding_box()["x"] + src.bounding_box()["width"] / 2)
+    drag(page, src, dx, 0)
+    dialog = page.locator("#move-dialog")
+    dialog.get_by_text("Free: nothing clashes.").wait_for()
+    assert f"in {target['name']}" in dialog.locator("#move-what").inner_text()
+    dialog.get_by_role("button", name="Confirm the move").click()
+    dialog.wait_for(state="hidden")
+    after = desk.get(f"/api/courses/{a['id']}").json()["sessions"]
+    assert after[0]["room_id"] == target["id"] and after[0]["starts_at"] == now[0]["starts_at"]
+    assert after[1]["room_id"] == now[1]["room_id"]  # this session only
+
+
 def test_a_refusal_at_confirm_shows_its_rule_and_puts_the_session_back(page, sign_in, courses,
                                                                        api):
     """Free at the dry run, refused at the confirm (an absence recorded in

@@ -389,7 +389,10 @@
       p.info.revert();
       say("The session was not moved.");
     }
-    el.focus();
+    // Back to the session (where it now is), or to the grid.
+    const id = p && p.session ? String(p.session.id) : "";
+    const back = id && el.querySelector('.ec-event[data-session-id="' + id + '"]');
+    (back || el).focus();
   });
 
   // -- the calendar -----------------------------------------------------------------------
