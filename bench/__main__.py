@@ -19,6 +19,7 @@ BENCHMARKS = {
     "availability": "bench.availability_bench",
     "slot_grid": "bench.slot_grid_bench",
     "feeds": "bench.feeds_bench",
+    "calendar": "bench.calendar_bench",
     "growth": "bench.growth",
 }
 
