@@ -6,9 +6,9 @@ Three figures, each beside its target:
   (Monday to Sunday) for all 40 clinicians, as the calendar asks it: with
   the signed-in browser session (cookie), not a bearer token;
 - **the calendar page's HTML**, over HTTP: ``GET /calendar`` for the same
-  week by clinician (200 columns; its list of a thousand sessions comes on
-  request, measured too: ``/calendar/list``), and the front desk's landing
-  page, today's day by clinician, which carries its list;
+  week by clinician (200 columns), and the front desk's landing page, today
+  by clinician (40 columns). Grids this wide offer their list of sessions
+  on request (``/calendar/list``, measured too, for the week);
 - **first event drawn**, in headless Chromium (Debian's, through Playwright):
   from navigation start to the first ``.ec-event`` in the document and the
   next frame after it (``requestAnimationFrame``), both by the page's own
@@ -245,7 +245,7 @@ def run(ctx: Context) -> list[Result]:
             result("calendar: page HTML, week by clinician (HTTP)", db_name,
                    ids["sessions"], http["page_week"], raw_directory, TARGET_MS["page"],
                    note=f"{http['page_bytes'] / 1024:.0f} KiB; its list on request"),
-            result("calendar: page HTML, today by clinician, with its list (HTTP)", db_name,
+            result("calendar: page HTML, today by clinician (HTTP)", db_name,
                    ids["sessions"], http["page_day"], None, TARGET_MS["page"]),
             result(f"calendar: the week's list, {week} (HTTP)", db_name, ids["sessions"],
                    http["list"], raw_page, None),

@@ -37,8 +37,9 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 3), date(2199, 12, 24)
 # Shown when no clinician has working hours: a practice's usual day.
 DEFAULT_HOURS = ("08:00", "20:00")
 # A page carries its list of sessions when its grid has at most this many
-# columns times days (see ``list_inline``).
-MAX_INLINE_COLUMN_DAYS = 40
+# columns times days shown (see ``list_inline``): a clinician's own week, a
+# small practice's day, a site's few rooms.
+MAX_INLINE_COLUMN_DAYS = 24
 
 
 @dataclass(frozen=True)
@@ -213,12 +214,12 @@ def heading(state: CalendarState) -> str:
     return f"Week of {first.strftime('%-d %B %Y')} – {last.strftime('%-d %B %Y')}"
 
 
-def list_inline(state: CalendarState, resources: list[dict]) -> bool:
-    """Whether the page carries its list of sessions itself: a day, or a
-    week of a few columns (a clinician's own). A wide week's list (40
-    clinicians: a thousand rows) comes on request instead, so the page stays
-    cheap to make and quick to show."""
-    days = 1 if state.view == "day" else 7
+def list_inline(state: CalendarState, resources: list[dict], hidden_days: list[int]) -> bool:
+    """Whether the page carries its list of sessions itself (a narrow grid),
+    or offers it on request: a wide grid's list (40 clinicians: some 240
+    rows a day, a thousand a week) would make the page slow to make and to
+    show, for a list most users of the grid never open."""
+    days = 1 if state.view == "day" else 7 - len(hidden_days)
     return len(resources) * days <= MAX_INLINE_COLUMN_DAYS
 
 
@@ -264,7 +265,7 @@ def calendar():
     state, problems = read_state(request.args, user, today, d.sites)
     resources = resources_for(state, user, d)
     config = _config(user, state, d, resources)
-    inline = list_inline(state, resources)
+    inline = list_inline(state, resources, config["hidden_days"])
     days, total = _list_days(user, state, d) if inline else ([], None)
     return render_template(
         "calendar/index.html", state=state, problems=problems, heading=heading(state),
