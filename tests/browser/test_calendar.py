@@ -115,6 +115,21 @@ def test_week_by_clinician_shows_k_of_n_then_rooms_in_one_click(page, sign_in, c
     assert any("Room" in h or "Riverside" in h for h in page.locator(".ec-col-head").all_inner_texts())
 
 
+def test_a_wide_weeks_list_opens_in_place_from_the_keyboard(page, sign_in, courses, axe_check):
+    a = courses["a"]
+    sign_in(page, "front_desk", next_path=week_url(courses["day"]))
+    event(page, a["sessions"][0]["id"])
+    assert page.locator(".session-table").count() == 0  # on request, for a grid this wide
+    page.locator("#session-list summary").focus()
+    page.keyboard.press("Enter")
+    link = page.locator(f'.session-table a[href="/courses/{a["id"]}"]')
+    link.first.wait_for()
+    row = link.first.locator("xpath=ancestor::tr").inner_text()
+    assert CLINICIAN in row and "AC" in row
+    assert courses["a_client"]["name"] not in page.locator("#session-list").inner_text()
+    axe_check(page, "calendar with its list open")
+
+
 def test_detail_opens_with_enter_and_shows_the_name_to_front_desk(page, sign_in, courses,
                                                                    axe_check):
     a = courses["a"]
