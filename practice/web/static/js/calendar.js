@@ -96,7 +96,8 @@
     const res = await window.practiceApi(cfg.events_url);
     if (!res.ok) {
       const msg = res.data && res.data.message ? res.data.message : "status " + res.status;
-      say("The sessions could not be loaded (" + msg + "). The list below has them.", "error");
+      say("The sessions could not be loaded (" + msg + "). The list of sessions below has " +
+        "them.", "error");
       return [];
     }
     const items = res.data.items;
@@ -107,7 +108,7 @@
 
   // Days nobody works are hidden; a session on one of them shows its day again.
   function showHiddenDaysWithSessions(items) {
-    if (!cfg.hidden_days.length) return;
+    if (cfg.view !== "week" || !cfg.hidden_days.length) return;
     const hidden = new Set(cfg.hidden_days);
     let changed = false;
     for (const s of items) {
@@ -397,6 +398,7 @@
 
   // -- the calendar -----------------------------------------------------------------------
   // Ask for the events before building the grid (which takes a while when wide).
+  say("Loading the sessions…");
   const firstLoad = loadEvents();
 
   // EventCalendar marks its grid up as an ARIA table whose body also holds
@@ -463,6 +465,7 @@
   // a frame later, the whole week, so what is on screen shows without
   // waiting for every column off screen.
   function showEvents(events) {
+    if (statusEl.textContent === "Loading the sessions…") say("");
     const all = () => {
       ec.setOption("events", events);
       requestAnimationFrame(() => performance.mark && performance.mark("calendar:all-events"));
