@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # 2. Database and extensions.
     from .db import configure_engine
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -32,7 +32,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                      render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     from . import models  # noqa: F401  (register the tables)
 
     # 3. Plugins: the configured ones, or none; each checks its own settings.

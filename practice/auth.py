@@ -70,6 +70,7 @@ def user_from_bearer() -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))
     if row is None or row.expires_at <= utcnow() or not row.user.is_active:
         return None
+    g.api_token_id = row.id
     return row.user
 
 
@@ -92,12 +93,43 @@ def user_from_session() -> User | None:
     return current_user._get_current_object()
 
 
+EPOCH_KEY = "_practice_epoch"
+
+
+def start_browser_session(user: User) -> None:
+    """Sign ``user`` in (Flask-Login), remembering their session epoch."""
+    from flask import session
+    from flask_login import login_user
+
+    login_user(user)
+    session[EPOCH_KEY] = user.session_epoch
+
+
+def end_every_session(user: User) -> int:
+    """A password change or a deactivation: every bearer token of ``user`` is
+    deleted and every browser session stops at its next request (the epoch it
+    remembers no longer matches, in whichever worker). Returns the number of
+    tokens revoked. In the caller's transaction."""
+    from sqlalchemy import delete
+
+    user.session_epoch = (user.session_epoch or 0) + 1
+    result = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    return result.rowcount or 0
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """The signed-in user, unless the account has been deactivated or its
+    sessions ended (a cookie from before a password change)."""
+    from flask import session
+
     try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+        user = db.session.get(User, int(user_id))
+    except (ValueError, OverflowError):
         return None
+    if user is None or not user.is_active or session.get(EPOCH_KEY) != user.session_epoch:
+        return None
+    return user
 
 
 def current_api_user() -> User:

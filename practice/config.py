@@ -29,8 +29,11 @@ DEFAULTS = {
     "PRACTICE_ENV": "development",
     "PRACTICE_BASE_URL": None,
     "TOKEN_LIFETIME_HOURS": 12,
-    "LOGIN_RATE_LIMIT": "10 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Failed sign-ins, counted in the database (practice/login_limits.py):
+    # 5 per account and address in 15 minutes, then 429 with Retry-After.
+    "LOGIN_LIMIT_ENABLED": True,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

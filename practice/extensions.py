@@ -26,10 +26,3 @@ def _schema_name(schema) -> str:
 
 
 api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)})
-
-from flask_limiter import Limiter  # noqa: E402
-from flask_limiter.util import get_remote_address  # noqa: E402
-
-# Counts failed sign-ins only (see api.init_api); memory storage is per worker,
-# set RATELIMIT_STORAGE_URI to share counts between workers.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

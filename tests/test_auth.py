@@ -168,11 +168,11 @@ def test_lowercase_bearer_scheme_is_accepted(client, make_user, token_for):
     assert client.get("/api/rooms", headers={"Authorization": f"bearer {token}"}).status_code == 200
 
 
-# -- rate limit on failed sign-ins -----------------------------------------------
+# -- limit on failed sign-ins (the database-backed limiter; see test_login_limits) --
 class TestRateLimit:
     @pytest.fixture
     def app_config(self, app_config):
-        return {**app_config, "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+        return {**app_config, "LOGIN_LIMIT_ENABLED": True, "LOGIN_MAX_FAILURES": 3}
 
     def test_failed_attempts_are_limited_with_a_json_429(self, client, make_user):
         make_user("admin", email="target@test.example")
@@ -181,7 +181,8 @@ class TestRateLimit:
             assert client.post("/api/tokens", json=bad).status_code == 401
         r = client.post("/api/tokens", json=bad)
         assert_error(r, 429, "too_many_requests")
-        # once locked out, even the right password waits
+        assert 0 < int(r.headers["Retry-After"]) <= 15 * 60
+        # once locked out, even the right password waits (from this address)
         r = client.post("/api/tokens", json={"email": "target@test.example",
                                               "password": PASSWORD})
         assert r.status_code == 429

@@ -185,9 +185,9 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
 
-    from . import accounts, clinical, courses, directory, feeds, sessions
+    from . import accounts, clinical, courses, directory, feeds, sessions, users
 
-    for module in (accounts, directory, courses, clinical, feeds, sessions):
+    for module in (accounts, directory, courses, clinical, feeds, sessions, users):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies, authenticate /api
 

@@ -1,15 +1,17 @@
 """Sign-in, sign-out and each role's start page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import verify_password
-from ..extensions import db, limiter
+from .. import login_limits
+from ..audit import record
+from ..auth import start_browser_session, verify_password
+from ..extensions import db
 from ..models import User
 from .common import safe_next, start_page_for
 
@@ -23,12 +25,6 @@ class SignInForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-def _sign_in_key() -> str:
-    """Failed page sign-ins are counted per address and email, as the API's."""
-    email = (request.form.get("email") or "").strip().lower()[:254]
-    return f"{request.remote_addr}|{email}"
-
-
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
@@ -37,21 +33,35 @@ def home():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_sign_in_key,
-               methods=["POST"], deduct_when=lambda resp: resp.status_code == 401)
 def sign_in():
-    """Email and password; back to the page asked for, or the role's start page."""
+    """Email and password; back to the page asked for, or the role's start page.
+
+    Failed sign-ins are limited as the API's are (``login_limits``: in the
+    database, per account and address); over the limit the page answers 429
+    with ``Retry-After`` and says when to try again."""
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target or start_page_for(current_user))
     form = SignInForm()
     failed = False
     if form.validate_on_submit():
+        wait = login_limits.retry_after(form.email.data)
+        if wait:
+            return (render_template("sign_in.html", form=form, next=target, failed=False,
+                                    wait_message=login_limits.wait_message(wait)),
+                    429, {"Retry-After": str(wait)})
         user = db.session.scalar(
             select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
         if verify_password(user, form.password.data):
-            login_user(user)
+            start_browser_session(user)
+            record("sign_in", "user", user.id, user_id=user.id, via="page",
+                   address=login_limits.client_address())
+            db.session.commit()
             return redirect(target or start_page_for(user))
+        login_limits.note_failure(form.email.data)
+        record("sign_in_failed", "user", user.id if user else None, via="page",
+               address=login_limits.client_address())
+        db.session.commit()
         failed = True
     status = 401 if failed else (422 if form.errors else 200)
     return render_template("sign_in.html", form=form, next=target, failed=failed), status
