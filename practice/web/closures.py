@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..api.schemas import ClosureSchema
-from ..errors import AppError
+from ..errors import AppError, Conflict, NotFound
 from ..extensions import db
 from ..models import Closure, Room, Site, TherapySession
 from ..services import directory as svc
@@ -55,16 +55,6 @@ def closures():
     return _page({"date": "", "reason": "", "site_id": ""}, {})
 
 
-def _already_closed(day: date, site_id: int | None) -> str | None:
-    """Why a closure on ``day`` for ``site_id`` would repeat one already there."""
-    rows = db.session.scalars(select(Closure.site_id).where(Closure.date == day)).all()
-    if None in rows:
-        return "The whole practice is already closed on that day."
-    if site_id is not None and site_id in rows:
-        return "That site is already closed on that day."
-    return None
-
-
 def _sessions_booked(day: date, site_id: int | None) -> int:
     """Scheduled sessions on ``day`` (at ``site_id``): a closure does not move them."""
     zone = practice_zone()
@@ -83,24 +73,30 @@ def _describe(day: date, site_id: int | None) -> str:
     return f"{day.strftime('%a %-d %b %Y')} ({where})"
 
 
+def _field_errors(err: AppError) -> dict[str, str]:
+    """A refusal from the service, by form field: a repeat (409) is about the
+    date, an unknown site (a stale page) about the site."""
+    if isinstance(err, Conflict):
+        return {"date": err.message}
+    if isinstance(err, NotFound):
+        return {"site_id": err.message}
+    violations = err.to_dict().get("violations") or [{}]
+    return {v.get("field") or "date": v.get("message") or err.message for v in violations}
+
+
 @bp.route("/closures", methods=["POST"])
 @page(*STAFF)
 def add_closure():
-    """Add a closure; a repeat of one already there, or a bad date, is refused
-    next to its field."""
+    """Add a closure; a bad date, or a repeat of one already there (the
+    service's 409), is refused next to its field."""
     typed = {k: (request.form.get(k) or "").strip() for k in ("date", "reason", "site_id")}
     data, errors = check_form(ClosureSchema(), request.form)
     if not errors:
-        why = _already_closed(data["date"], data["site_id"])
-        if why:
-            errors = {"date": why}
-    if not errors:
         try:
             closure = svc.create_closure(data)
-        except AppError as err:  # an unknown site (a stale page)
+        except AppError as err:
             db.session.rollback()
-            errors = {d.get("field") or "site_id": err.message
-                      for d in (err.to_dict().get("violations") or [{}])}
+            errors = _field_errors(err)
     if errors:
         return _page(typed, errors, 422)
     message = f"Closure added: {_describe(closure.date, closure.site_id)}."

@@ -77,23 +77,30 @@ def test_a_duplicate_is_refused_next_to_the_date(desk_page, world):
     assert desk_page.post("/closures", data={"date": day, "reason": "first"}).status_code == 303
     r = desk_page.post("/closures", data={"date": day, "reason": "again", "site_id": ""})
     assert r.status_code == 422
-    assert "already closed on that day" in text(element(r.text, "e-date"))
+    assert "already closes the practice" in text(element(r.text, "e-date"))
     assert "autofocus" in element(r.text, "f-date")
     assert value(r.text, "f-reason") == "again" and value(r.text, "f-date") == day
-    # a site on a day the whole practice is closed is a repeat too
-    r = desk_page.post("/closures", data={"date": day, "site_id": str(world["south"])})
-    assert r.status_code == 422
-    assert "The whole practice is already closed" in text(element(r.text, "e-date"))
-    assert value(r.text, "f-site_id") == str(world["south"])
     # one site twice
     other = future(21)
-    desk_page.post("/closures", data={"date": other, "site_id": str(world["south"])})
-    r = desk_page.post("/closures", data={"date": other, "site_id": str(world["south"])})
-    assert "That site is already closed" in text(element(r.text, "e-date"))
-    # the other site that day is fine
-    assert desk_page.post("/closures", data={"date": other, "site_id": str(world["north"])}
-                          ).status_code == 303
+    south = {"date": other, "reason": "Boiler", "site_id": str(world["south"])}
+    assert desk_page.post("/closures", data=south).status_code == 303
+    r = desk_page.post("/closures", data=south)
+    assert r.status_code == 422
+    assert "already closes this site" in text(element(r.text, "e-date"))
+    assert value(r.text, "f-site_id") == str(world["south"])
+    # the other site that day is another closure
+    north = dict(south, site_id=str(world["north"]))
+    assert desk_page.post("/closures", data=north).status_code == 303
     assert len(closures(world)) == 3
+
+
+def test_a_reason_is_asked_for(desk_page, world):
+    r = desk_page.post("/closures", data={"date": future(4), "reason": "   ", "site_id": ""})
+    assert r.status_code == 422
+    assert "Required." in text(element(r.text, "e-reason"))
+    assert "autofocus" in element(r.text, "f-reason")
+    assert value(r.text, "f-date") == future(4)
+    assert closures(world) == []
 
 
 @pytest.mark.parametrize("day, message", [
@@ -109,7 +116,8 @@ def test_a_bad_date_is_named_next_to_the_field(desk_page, world, day, message):
 
 def test_an_unknown_site_is_named_never_a_500(desk_page, world):
     for site in ("99999", "abc", "-1", "99999999999"):
-        r = desk_page.post("/closures", data={"date": future(3), "site_id": site})
+        r = desk_page.post("/closures", data={"date": future(3), "site_id": site,
+                                              "reason": "Works"})
         assert r.status_code == 422, site
         assert 'aria-invalid="true"' in element(r.text, "f-site_id")
     assert closures(world) == []
@@ -140,9 +148,11 @@ def test_adding_on_a_booked_day_says_the_sessions_stay(desk_page, world, make_ro
         "client_ids": [make_client()], "first_date": "2030-03-04", "start_time": "10:00",
         "duration_minutes": 50, "session_count": 1})
     assert r.status_code == 201
-    desk_page.post("/closures", data={"date": "2030-03-04", "site_id": str(world["south"])})
+    desk_page.post("/closures", data={"date": "2030-03-04", "site_id": str(world["south"]),
+                                      "reason": "Works"})
     assert "already booked that day" not in desk_page.get("/closures").text
-    desk_page.post("/closures", data={"date": "2030-03-04", "site_id": str(world["north"])})
+    desk_page.post("/closures", data={"date": "2030-03-04", "site_id": str(world["north"]),
+                                      "reason": "Works"})
     assert "1 session is already booked that day" in desk_page.get("/closures").text
 
 
@@ -156,7 +166,7 @@ def test_bad_ids_are_the_404_page(desk_page, world, path):
 def test_clinician_has_no_closure_pages(client, world):
     sign_in(client, "doc@test.example")
     assert client.get("/closures").status_code == 403
-    assert client.post("/closures", data={"date": future(3)}).status_code == 403
+    assert client.post("/closures", data={"date": future(3), "reason": "x"}).status_code == 403
     assert closures(world) == []
 
 
