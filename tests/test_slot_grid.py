@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from practice.errors import NotFound, RuleViolation
+from practice.services.availability import find_slots
 from practice.services.slot_grid import ALL, NONE, OFF, SKIPS, slot_grid
 
 TUE = date(2030, 3, 5)  # a Tuesday, far from a change of clocks
@@ -194,7 +195,8 @@ def _random_practice(rng, desk, admin_api, make_clinician, make_room, make_clien
             "duration_minutes": rng.choice((30, 50, 60)), "session_count": 1})
         assert r.status_code in (201, 409)
     # Thursdays of week 2 closed: those series complete only by skipping it.
-    admin_api.post("/api/closures", json={"date": (start + timedelta(days=10)).isoformat()})
+    assert admin_api.post("/api/closures", json={
+        "date": (start + timedelta(days=10)).isoformat(), "reason": "Training"}).status_code == 201
     # The first clinician is busy one Monday morning.
     desk.post("/api/courses", json={
         "clinician_id": clinicians[0], "room_id": rooms[0], "client_ids": [make_client()],
@@ -203,7 +205,7 @@ def _random_practice(rng, desk, admin_api, make_clinician, make_room, make_clien
     if rng.random() < 0.5:
         away = start + timedelta(days=7 * rng.randrange(1, 5) + 1)
         admin_api.post(f"/api/clinicians/{clinicians[0]}/absences", json={
-            "start_date": away.isoformat(), "end_date": away.isoformat()})
+            "start_date": away.isoformat(), "end_date": away.isoformat(), "reason": "Leave"})
     return clinicians, clients, start
 
 
@@ -221,7 +223,11 @@ def test_every_cell_agrees_with_the_booking_dry_run(seed, app, desk, admin_api, 
                 "client_ids": chosen, "step": 30}
         args.update({"clinician_id": who} if who else {"modality": "general"})
         with app.app_context():
-            grid = slot_grid(args)
+            grid = slot_grid(args, ranked=20)
+            # The ranked slots beside the grid are the availability search's own.
+            query = {k: v for k, v in args.items() if k not in ("client_ids", "step")}
+            assert grid.slots == find_slots({**query, "min_capacity": 1, "limit": 20})
+            assert grid.slots
         for cell in grid.cells.values():
             seen.add(cell.state)
             if not cell.pickable:

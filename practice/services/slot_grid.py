@@ -21,7 +21,7 @@ minute masks), so the grid, the ranked slots and booking agree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,10 +32,10 @@ from ..extensions import db
 from ..models import (MAX_ID, Absence, Client, Clinician, ClinicianModality, Closure, Course,
                       Room, SessionParticipant, WorkingHours)
 from ..scheduling.availability import (MAX_SKIPS, ClinicianInfo, RoomInfo, SearchParams,
-                                       fitting_rooms_by_site, series_plan)
+                                       fitting_rooms_by_site, search, series_plan)
 from ..scheduling.daymask import FULL_DAY, BusyIndex, run_cover, run_starts, span
 from ..scheduling.timeutil import exists_locally, from_minutes, minutes, next_weekday_on_or_after
-from .availability import BookingLoader, cyclic_gc_paused
+from .availability import SLACK_WEEKS, BookingLoader, cyclic_gc_paused
 from .calendar import practice_zone
 from .modalities import enabled_modalities
 
@@ -82,6 +82,7 @@ class Grid:
     rows: list[int]
     cells: dict[tuple[int, int], Cell]
     notes: list[str] = field(default_factory=list)
+    slots: list[dict] = field(default_factory=list)  # the ranked slots, when asked for
 
     def cell(self, weekday: int, start: int) -> Cell:
         return self.cells[(weekday, start)]
@@ -99,7 +100,7 @@ class Grid:
 def build_grid(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: BusyIndex,
                closures: set[date], site_closures: dict[int, set[date]], params: SearchParams,
                zone: ZoneInfo, step: int = 30, clients: bool = False,
-               loader: GridLoader | None = None) -> Grid:
+               loader: GridLoader | None = None, plan: dict | None = None) -> Grid:
     """The grid for ``params`` (``weeks``: sessions in the series).
 
     ``busy`` holds ``("c", clinician id)``, ``("r", room id)`` and, with
@@ -119,8 +120,9 @@ def build_grid(*, clinicians: list[ClinicianInfo], rooms: list[RoomInfo], busy: 
     by_site = fitting_rooms_by_site(rooms, p.min_capacity)
     if not by_site:
         grid.notes.append(f"No active room holds {p.min_capacity}.")
-    plan = series_plan(clinicians=clinicians, rooms=rooms, closures=closures,
-                       site_closures=site_closures, params=p)
+    if plan is None:
+        plan = series_plan(clinicians=clinicians, rooms=rooms, closures=closures,
+                           site_closures=site_closures, params=p)
     work = _working_starts(clinicians, weekdays, rows, span(lo, hi), p.duration)
     dates_of: dict[tuple[int, int], set[date]] = {}
     for (cid, wd) in work:
@@ -221,13 +223,17 @@ def _best_rooms(options, starts: int, busy: BusyIndex, duration: int) -> dict[in
         return best
     # Upper bound per start: the dates the clinician is free then (any site).
     bound: dict[int, int] = {}
-    for own in {id(o[2]): o[2] for o in options}.values():
+    for own in {tuple(o[1]): o[2] for o in options}.values():  # sites sharing dates, once
         counts: dict[int, int] = {}
         for s in own:
-            for t in _bits(s):
+            while s:
+                low = s & -s
+                t = low.bit_length() - 1
                 counts[t] = counts.get(t, 0) + 1
+                s ^= low
         for t, n in counts.items():
-            bound[t] = max(bound.get(t, 0), n)
+            if n > bound.get(t, 0):
+                bound[t] = n
     key0 = options[0][0]
     todo = starts
     for t in _bits(starts):
@@ -373,11 +379,18 @@ class GridLoader(BookingLoader):
             self.room_minutes[d] = before[d] | m
 
 
-def slot_grid(args: dict) -> Grid:
+def slot_grid(args: dict, ranked: int = 0) -> Grid:
     """The grid for validated arguments: ``clinician_id`` or ``modality``,
     ``weeks`` (sessions), ``duration_minutes``, ``date_from``; optional
     ``interval_weeks``, ``weekday``, ``earliest``/``latest`` (times),
     ``min_capacity``, ``client_ids``, ``step`` (15, 30 or 60 minutes).
+
+    With ``ranked``, ``grid.slots`` holds the availability search's best
+    ``ranked`` slots for the same question, as ``GET /api/availability``
+    answers them (:func:`practice.services.availability.find_slots`): the
+    same search with the same bounds, on the bookings the grid has read
+    already (it reads only what is missing), so the page pays for one
+    load, not two. Like the API, it does not look at the clients.
 
     Raises ValidationFailed or RuleViolation (422), NotFound (404).
     """
@@ -422,7 +435,17 @@ def slot_grid(args: dict) -> Grid:
             _load_clients(busy, client_ids, start, last + timedelta(days=1), zone, lookback)
         grid = build_grid(clinicians=infos, rooms=rooms, busy=busy, closures=closures,
                           site_closures=site_closures, params=params, zone=zone,
-                          step=args.get("step", 30), clients=bool(client_ids), loader=loader)
+                          step=args.get("step", 30), clients=bool(client_ids), loader=loader,
+                          plan=plan)
+        if ranked:
+            # find_slots' own bounds: series reaching past its window are left out.
+            p = replace(params, limit=ranked, horizon=start + timedelta(
+                weeks=params.weeks * interval + SLACK_WEEKS))
+            grid.slots = [s.as_dict() for s in search(
+                clinicians=infos, rooms=rooms, busy=busy, closures=closures,
+                site_closures=site_closures, params=p, zone=zone, load=loader,
+                plan=series_plan(clinicians=infos, rooms=rooms, closures=closures,
+                                 site_closures=site_closures, params=p))]
     if not chosen:
         grid.notes.append("No active clinician delivers this modality.")
     return grid

@@ -5,8 +5,8 @@ It works as plain HTML, one step at a time:
 
 - ``GET /book``: the choices; with ``find=1`` the slot grid
   (:mod:`practice.services.slot_grid`) and the ranked slots
-  (:func:`practice.services.availability.find_slots`, as
-  ``GET /api/availability``); with a picked slot (``pick_*``) the series'
+  (as :func:`practice.services.availability.find_slots` and
+  ``GET /api/availability`` give them); with a picked slot (``pick_*``) the series'
   preview (:func:`practice.services.booking.book_course` with ``dry_run``,
   as ``POST /api/courses`` with ``"dry_run": true``);
 - ``POST /book``: the same values, booked for real, then the course page;
@@ -36,7 +36,6 @@ from ..api.schemas import ClientSchema
 from ..errors import AppError
 from ..extensions import db
 from ..models import MAX_ID, Client, Clinician, Room
-from ..services.availability import find_slots
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
 from ..services.directory import create_client
@@ -169,13 +168,15 @@ def find(state: State) -> dict[str, Any]:
     if errors:
         return {"errors": errors}
     try:
+        # The ranked slots are find_slots' (GET /api/availability), computed
+        # on the bookings the grid has read (see slot_grid's ``ranked``).
         grid = slot_grid({**args, "modality": v["modality"], "client_ids": state.client_ids,
-                          "step": int(v["step"]) if v["step"].isdigit() else v["step"]})
-        slots = find_slots({**args, "limit": SLOT_LIMIT})
+                          "step": int(v["step"]) if v["step"].isdigit() else v["step"]},
+                         ranked=SLOT_LIMIT)
     except AppError as err:
         db.session.rollback()
         return {"errors": _app_errors(err, "clinician")}
-    return {"grid": grid, "slots": slots, "errors": {}}
+    return {"grid": grid, "slots": grid.slots, "errors": {}}
 
 
 # -- the preview and the booking --------------------------------------------------------------
