@@ -78,6 +78,15 @@ class FlagSpec:
     # "all" staff; "clinical": treating clinician and admins; "clinician":
     # the treating clinician only (crisis-related flags).
     audience: Literal["all", "clinical", "clinician"] = "all"
+    # Several flags of one code on a course (one per measure, per client...):
+    # ``ref`` names this one, unique within the plugin; rows are matched by
+    # (plugin, ref) instead of (plugin, code), so a ref'd flag may change code.
+    ref: str | None = None
+    # Held: stays open until a person acknowledges it (``POST
+    # /api/flags/<id>/acknowledge``); a refresh never closes it, and an
+    # acknowledged ref is never raised again.
+    held: bool = False
+    client_id: int | None = None  # the client it concerns, if one
 
 
 @dataclass(frozen=True)

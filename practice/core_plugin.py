@@ -26,5 +26,7 @@ def practice_make_up_policy(course, session, event, requested):
 
 @hookimpl(trylast=True)
 def practice_close_status(course, attended, outcome):
+    if outcome is None:  # the last session was attended: the series ran its course
+        return "completed"
     remaining = [s for s in course.sessions if s.status == "scheduled"]
     return "ended_early" if remaining else "completed"

@@ -170,11 +170,13 @@ def practice_make_up_policy(course: Course, session: TherapySession, event: str,
 
 
 @hookspec(firstresult=True)
-def practice_close_status(course: Course, attended: int, outcome: str) -> str | None:
-    """Called when a course is closed with ``POST /api/courses/<id>/close``.
+def practice_close_status(course: Course, attended: int, outcome: str | None) -> str | None:
+    """Called when a course is closed with ``POST /api/courses/<id>/close``,
+    and when its last non-cancelled session is attended (the course ends).
 
     :param attended: sessions delivered (attended) so far.
-    :param outcome: the outcome the request gives.
+    :param outcome: the outcome the request gives; None when the course
+        ends because its last session was attended.
     :return: the new status, ``completed`` or ``ended_early``; stops at first
         non-None result. The core's default: ``completed`` when no scheduled
         session remains, else ``ended_early``.

@@ -10,12 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from ..audit import record_read
 from ..auth import ANY_ROLE, current_api_user, roles_required
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, NotFound, RuleViolation, violation
 from ..extensions import db
 from ..models import Course
 from ..services import intake as intake_svc
-from ..services.flags import open_flags_query, refresh_flags_for
+from ..services.flags import ACK_OUTCOMES, acknowledge_flag, open_flags_query, refresh_flags_for
 from ..services.modalities import enabled_modalities
 from ..services.course_view import flag_item
 from .common import ListArgs, list_schema
@@ -83,6 +84,11 @@ class FlagArgs(ListArgs):
 FlagList = list_schema(FlagSchema, "FlagList")
 
 
+class AcknowledgeIn(Schema):
+    outcome = fields.Str(required=True, validate=validate.OneOf(ACK_OUTCOMES))
+    note = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+
+
 class IntakeBody(Schema):
     """The modality's intake fields (see ``GET /api/modalities``); PUT
     replaces the whole intake."""
@@ -134,7 +140,26 @@ class Flags(MethodView):
         owners = dict(db.session.execute(db.select(Course.id, Course.clinician_id).where(
             Course.id.in_({f.course_id for f in rows}))).all())
         items = [flag_item(f, owners[f.course_id]) for f in rows]
+        # reading clinical flags is audited (ids only)
+        record_read("view", "flags", None, flag_ids=[f.id for f in rows],
+                    course_ids=sorted({f.course_id for f in rows}))
         return {"items": items, "total": total}
+
+
+@blp.route("/flags/<int:flag_id>/acknowledge")
+class AcknowledgeFlag(MethodView):
+    @roles_required(*ANY_ROLE)
+    @blp.arguments(AcknowledgeIn)
+    @blp.response(200, FlagSchema)
+    def post(self, data, flag_id):
+        """Acknowledge a held flag (a safety review) with an outcome and a note:
+        it closes, audited. The treating clinician and admins only (others 404)."""
+        user = current_api_user()
+        if not data["note"].strip():
+            raise RuleViolation([violation("flag.note", "Say what was done in the note.",
+                                           field="note")])
+        flag, course = acknowledge_flag(flag_id, user, data["outcome"], data["note"].strip())
+        return flag_item(flag, course.clinician_id)
 
 
 @blp.route("/courses/<int:course_id>/intake")

@@ -1,12 +1,10 @@
 """Schemas for courses, sessions and availability (validation + OpenAPI)."""
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import ListArgs, list_schema
-from .fields import HHMM, MAX_ID, StrictBool, StrictInt
+from .fields import HHMM, MAX_ID, SchedulingDate, SchedulingDateTime, StrictBool, StrictInt
 
 # Query strings carry text (lenient ints); JSON bodies have real numbers.
 Id = lambda **kw: fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kw)  # noqa: E731
@@ -17,7 +15,7 @@ class OverrideSchema(Schema):
     number = StrictInt(required=True, validate=validate.Range(min=1, max=104))
     room_id = BodyId()
     start_time = HHMM()
-    date = fields.Date()
+    date = SchedulingDate()
 
 
 class BookingSchema(Schema):
@@ -25,7 +23,7 @@ class BookingSchema(Schema):
     clinician_id = BodyId(required=True)
     room_id = BodyId(required=True)
     modality = fields.Str(load_default="general", validate=validate.Length(min=1, max=50))
-    first_date = fields.Date(required=True)
+    first_date = SchedulingDate(required=True)
     start_time = HHMM(required=True)
     duration_minutes = StrictInt(validate=validate.Range(min=10, max=240))
     session_count = StrictInt(validate=validate.Range(min=1, max=104))
@@ -72,6 +70,12 @@ class FlagSchema(Schema):
     due_date = fields.Date(allow_none=True)
     raised_at = fields.DateTime()
     updated_at = fields.DateTime()
+    client_id = fields.Int(allow_none=True, metadata={"description": "the client it concerns"})
+    held = fields.Bool(metadata={"description": "stays open until a person acknowledges it "
+                                                "(POST /api/flags/<id>/acknowledge)"})
+    age_days = fields.Int(metadata={"description": "days since it was raised"})
+    acknowledged_at = fields.DateTime(allow_none=True)
+    ack_outcome = fields.Str(allow_none=True)
 
 
 class ProgressOut(Schema):
@@ -134,23 +138,21 @@ class CourseListArgs(ListArgs):
     client_id = Id()
     status = fields.Str(validate=validate.OneOf(["active", "completed", "ended_early"]))
     modality = fields.Str(validate=validate.Length(max=50))
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = SchedulingDate(data_key="from")
+    date_to = SchedulingDate(data_key="to")
 
 
-# SPEC section 4: scheduling dates run from 2000-01-01 to 2199-12-31.
-SCHEDULING_DATES = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31))
 MAX_RANGE_DAYS = 42
 
 
 class SessionRangeArgs(Schema):
     """``GET /api/sessions``: local dates ``from`` to ``to``, both included."""
 
-    date_from = fields.Date(required=True, data_key="from", validate=SCHEDULING_DATES,
-                            metadata={"description": "First local day (included)."})
-    date_to = fields.Date(required=True, data_key="to", validate=SCHEDULING_DATES,
-                          metadata={"description": "Last local day (included); at most "
-                                    f"{MAX_RANGE_DAYS} days from `from` to `to`."})
+    date_from = SchedulingDate(required=True, data_key="from",
+                               metadata={"description": "First local day (included)."})
+    date_to = SchedulingDate(required=True, data_key="to",
+                             metadata={"description": "Last local day (included); at most "
+                                       f"{MAX_RANGE_DAYS} days from `from` to `to`."})
     clinician_id = Id()
     room_id = Id()
     site_id = Id()
@@ -198,8 +200,8 @@ CalendarSessionList = list_schema(CalendarSessionOut, "CalendarSessionList")
 
 
 class RescheduleSchema(Schema):
-    starts_at = fields.AwareDateTime()
-    date = fields.Date()
+    starts_at = SchedulingDateTime()
+    date = SchedulingDate()
     start_time = HHMM()
     room_id = BodyId()
     scope = fields.Str(load_default="this", validate=validate.OneOf(["this", "following"]))
@@ -242,7 +244,7 @@ class AvailabilityArgs(Schema):
     modality = fields.Str(validate=validate.Length(min=1, max=50))
     weeks = fields.Int(required=True, validate=validate.Range(min=1, max=104))
     duration_minutes = fields.Int(required=True, validate=validate.Range(min=10, max=240))
-    date_from = fields.Date(required=True, data_key="from")
+    date_from = SchedulingDate(required=True, data_key="from")
     weekday = fields.Int(validate=validate.Range(min=0, max=6))
     earliest = HHMM()
     latest = HHMM()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer,
-                        String, Text, Time, UniqueConstraint)
+                        String, Text, Time, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -177,3 +177,12 @@ class CourseFlag(db.Model):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Several flags of one code (migration 0006): see ``FlagSpec.ref``.
+    ref: Mapped[str | None] = mapped_column(String(120))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    # Held flags close only when a person acknowledges them, never by refresh.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ack_outcome: Mapped[str | None] = mapped_column(String(40))
+    ack_note: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,8 @@ from ..errors import Conflict, NotFound, RuleViolation, violation
 from ..extensions import db
 from ..models import (Client, Clinician, Course, CourseClient, Room, SessionParticipant,
                       TherapySession)
+from ..plugin_manager import hooks
+from ..scheduling import bounds
 from ..scheduling.series import SeriesTooLong, expand_series
 from ..scheduling.timeutil import NonexistentLocalTime, minutes
 from .calendar import Blocker, practice_zone
@@ -196,6 +198,8 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
             violations.append(violation("time.nonexistent", str(err), field="start_time"))
         except SeriesTooLong as err:
             violations.append(violation("schedule.too_many_skips", str(err), field="first_date"))
+        except bounds.OutOfRange as err:
+            violations.append(violation(bounds.RULE, str(err), field="first_date"))
     if expansion is not None:
         for o in expansion.occurrences:
             r = db.session.get(Room, o.room_id) if o.room_id != room.id else room
@@ -232,10 +236,15 @@ def book_course(data: dict, *, dry_run: bool = False) -> dict:
     conflicts = find_conflicts(clinician_id=clinician.id, client_ids=client_ids,
                                proposed=proposed, zone=zone,
                                min_capacity=len(client_ids)).conflicts
+    # The phases the real booking will show: the modality's hook on a course
+    # that is never added to the session (every session scheduled, k = number).
+    draft_course = Course(modality=modality.key, planned_sessions=count)
+    phase_hook = hooks().practice_session_phase
     preview_sessions = [{"number": o.number, "starts_at": o.starts_at.astimezone(zone).isoformat(),
                          "ends_at": o.ends_at.astimezone(zone).isoformat(),
-                         "room_id": o.room_id, "status": "scheduled", "phase": None}
-                        for o in occurrences]
+                         "room_id": o.room_id, "status": "scheduled",
+                         "phase": phase_hook(course=draft_course, number=i, total=count)}
+                        for i, o in enumerate(occurrences, start=1)]
     skipped = expansion.skipped if expansion else []
     if dry_run:
         db.session.rollback()

@@ -17,6 +17,7 @@ from ..errors import Conflict, NotFound, RuleViolation, violation
 from ..extensions import db
 from ..models import Course, Room, TherapySession
 from ..plugin_manager import hooks
+from ..scheduling import bounds
 from ..scheduling.timeutil import NonexistentLocalTime, local_instant, next_weekday_on_or_after
 from .booking import _conflict_message, make_session, race_conflict
 from .calendar import Blocker, practice_zone
@@ -121,8 +122,13 @@ def plan_reschedule(course: Course, number: int, data: dict, zone: ZoneInfo) -> 
         moving = [session]
     blocked = Blocker(course.clinician_id, min(new_day, old_day))
     problems, moves = [], []
+    when_field = "starts_at" if data.get("starts_at") is not None else "date"
     for s in moving:
         day = s.starts_at.astimezone(zone).date() + shift
+        if not bounds.in_range(day):
+            problems.append(violation(bounds.RULE, str(bounds.OutOfRange(
+                day, f"Session {s.number}")), field=when_field))
+            continue
         try:
             start = local_instant(day, new_time, zone)
         except NonexistentLocalTime as err:
@@ -214,10 +220,14 @@ def _next_slot_dates(course: Course, zone: ZoneInfo):
     live = [s for s in course.sessions if not s.cancelled] or list(course.sessions)
     last = max(s.starts_at for s in live).astimezone(zone).date() if live else \
         course.first_date - timedelta(weeks=course.interval_weeks)
+    # Dates are in the scheduling range, so a few weeks past it cannot
+    # overflow; the caller stops at the first one past it.
     d = next_weekday_on_or_after(last + timedelta(days=1), course.weekday)
     d += timedelta(weeks=course.interval_weeks - 1)
     while True:
         yield d
+        if d > bounds.LAST_DAY:
+            return
         d += timedelta(weeks=course.interval_weeks)
 
 
@@ -239,6 +249,10 @@ def append_sessions(course: Course, count: int, *, make_up: bool, walk: bool,
     for day in _next_slot_dates(course, zone):
         if len(planned) == count:
             break
+        if not bounds.in_range(day):
+            db.session.rollback()
+            raise RuleViolation([violation(bounds.RULE, str(bounds.OutOfRange(
+                day, f"Session {number + len(planned)}")))])
         if len(skipped) + clashes > 104 + count:
             raise RuleViolation([violation("schedule.too_many_skips",
                                            "No free week found for the new session(s).")])
@@ -359,12 +373,15 @@ def record_attendance(course: Course, number: int, data: dict) -> dict:
 
 
 def _maybe_complete(course: Course) -> None:
-    """A course completes when its last (non-cancelled) session is attended."""
+    """A course ends when its last (non-cancelled) session is attended; how
+    (``completed`` or ``ended_early``) is the modality's call, as on close."""
     live = sorted((s for s in course.sessions if not s.cancelled), key=lambda s: s.starts_at)
     if course.status == "active" and live and live[-1].status == "attended":
-        course.status = "completed"
+        attended = sum(1 for s in course.sessions if s.status == "attended")
+        status = hooks().practice_close_status(course=course, attended=attended, outcome=None)
+        course.status = status or "completed"
         course.closed_at = utcnow()
-        record("complete", "course", course.id)
+        record("complete", "course", course.id, status=course.status, attended=attended)
 
 
 def extend(course: Course, data: dict) -> dict:

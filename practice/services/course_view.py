@@ -57,10 +57,15 @@ def flag_visible(flag: CourseFlag, course: Course, user: User | None) -> bool:
 def flag_item(flag: CourseFlag, clinician_id: int) -> dict:
     """A flag as the API shows it (``FlagSchema``), on a course or in
     ``GET /api/flags``; ``clinician_id`` is the course's."""
+    from .flags import practice_today
+
+    age = (practice_today() - flag.raised_at.astimezone(practice_zone()).date()).days
     return {"id": flag.id, "course_id": flag.course_id, "clinician_id": clinician_id,
             "code": flag.code, "plugin": flag.plugin, "severity": flag.severity,
             "audience": flag.audience, "message": flag.message, "due_date": flag.due_date,
-            "raised_at": flag.raised_at, "updated_at": flag.updated_at}
+            "raised_at": flag.raised_at, "updated_at": flag.updated_at,
+            "client_id": flag.client_id, "held": bool(flag.held), "age_days": max(age, 0),
+            "acknowledged_at": flag.acknowledged_at, "ack_outcome": flag.ack_outcome}
 
 
 def positions(course: Course) -> dict[int, int]:
@@ -91,10 +96,19 @@ def session_dicts(course: Course, zone: ZoneInfo) -> list[dict]:
 
 
 def progress(course: Course) -> dict:
+    """Delivered means attended (a no-show is not a delivered session); the
+    current session is the next scheduled one, numbered as its label is."""
     attended = sum(1 for s in course.sessions if s.status == "attended")
-    delivered = sum(1 for s in course.sessions if s.status in ("attended", "no_show"))
+    delivered = attended
     scheduled = sum(1 for s in course.sessions if s.status == "scheduled")
-    k = min(delivered + 1, course.planned_sessions) if course.status == "active" else delivered
+    counted = course.counted_sessions()
+    upcoming = [i for i, s in enumerate(counted, start=1) if s.status == "scheduled"]
+    if course.status != "active":
+        k = delivered
+    elif upcoming:
+        k = min(upcoming[0], course.planned_sessions)
+    else:
+        k = min(len(counted) + 1, course.planned_sessions)
     return {"attended": attended, "delivered": delivered, "remaining": scheduled,
             "planned": course.planned_sessions, "current": k,
             "label": f"session {k} of {course.planned_sessions}"}
