@@ -62,10 +62,10 @@ def test_modalities_book_with_their_defaults(practice, make_client):
 
 def test_brief_ipt_with_engagement_session_zero(practice):
     course = practice.book("ipt-b", session_count=9)
-    assert phases(course) == ["engagement"] + ["initial"] * 3 + ["middle"] * 2 + \
+    assert phases(course) == ["engagement"] + ["initial"] * 2 + ["middle"] * 3 + \
         ["termination"] * 3
     plain = practice.book("ipt-b", session_count=8, start_time="12:00")
-    assert phases(plain) == ["initial"] * 3 + ["middle"] * 2 + ["termination"] * 3
+    assert phases(plain) == ["initial"] * 2 + ["middle"] * 3 + ["termination"] * 3
 
 
 def test_extending_beyond_16_needs_a_reason_and_is_audited(app, practice):

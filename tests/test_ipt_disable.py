@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import Api
-from test_ipt_support import monday_weeks_ago, practice  # noqa: F401  (fixture)
+from test_ipt_support import phq9, monday_weeks_ago, practice  # noqa: F401  (fixture)
 
 from practice import create_app
 from practice.extensions import db
@@ -40,7 +40,7 @@ def test_disable_keeps_data_readable_and_reenable_restores_rules_and_flags(app_c
     practice.today(first + timedelta(weeks=13))
     practice.attend(c, *range(1, 13))
     r = practice.doctor.post(f"/api/ipt/courses/{c}/measures",
-                             json={"session_number": 12, "phq9_total": 14, "phq9_item9": 1})
+                             json={"session_number": 12, "items": phq9(14, 1)})
     assert r.status_code == 201, r.json
     before = practice.flags(c)
     assert {"ipt.termination_due", "ipt.safety_review"} <= set(before)
@@ -65,7 +65,7 @@ def test_disable_keeps_data_readable_and_reenable_restores_rules_and_flags(app_c
         measures = doctor.get(f"/api/ipt/courses/{c}/measures")
         assert measures.status_code == 200 and measures.json["total"] == 1
         assert doctor.post(f"/api/ipt/courses/{c}/measures", json={
-            "session_number": 13, "phq9_total": 3, "phq9_item9": 0}).status_code == 405
+            "session_number": 13, "items": phq9(3, 0)}).status_code == 405
         assert desk.get(f"/api/ipt/courses/{c}/measures").status_code == 403
 
         new = desk.post("/api/courses", json={

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_ipt_support import monday_weeks_ago, practice  # noqa: F401  (fixture)
+from test_ipt_support import phq9, monday_weeks_ago, practice  # noqa: F401  (fixture)
 
 from practice.extensions import db
 from practice.models import CourseFlag
@@ -122,8 +122,7 @@ def test_measure_due_at_baseline_every_fourth_and_last(practice):
     flag = practice.flags(c)["ipt.measure_due"]
     assert (flag["severity"], flag["due_date"]) == ("info", first.isoformat())
     assert "session 1" in flag["message"]
-    r = practice.doctor.post(measures, json={"session_number": 1, "phq9_total": 18,
-                                             "phq9_item9": 0})
+    r = practice.doctor.post(measures, json={"session_number": 1, "items": phq9(18, 0)})
     assert r.status_code == 201, r.json
     assert "ipt.measure_due" not in practice.flags(c)
 
@@ -135,42 +134,37 @@ def test_measure_due_at_baseline_every_fourth_and_last(practice):
     practice.attend(c, 4)  # ... and went by without one
     flag = practice.flags(c)["ipt.measure_due"]
     assert flag["severity"] == "warning" and "session 4 was not recorded" in flag["message"]
-    practice.doctor.post(measures, json={"session_number": 4, "phq9_total": 12,
-                                         "phq9_item9": 0})
+    practice.doctor.post(measures, json={"session_number": 4, "items": phq9(12, 0)})
     assert "ipt.measure_due" not in practice.flags(c)
 
 
-def test_phq9_item_9_raises_safety_review_for_the_treating_clinician_only(app, practice,
-                                                                           runner):
+def test_phq9_item_9_raises_safety_review_for_the_clinician_and_admins(app, practice, runner):
     first = monday_weeks_ago(30)
     c = practice.book("ipt", session_count=12, first_date=first,
                       intake={"primary_problem_area": "grief"})["id"]
     measures = f"/api/ipt/courses/{c}/measures"
     practice.attend(c, 1)
-    r = practice.doctor.post(measures, json={"session_number": 1, "phq9_total": 20,
-                                             "phq9_item9": 2})
+    r = practice.doctor.post(measures, json={"session_number": 1, "items": phq9(20, 2)})
     assert r.status_code == 201, r.json
     flag = practice.flags(c)["ipt.safety_review"]
-    assert flag["severity"] == "high" and flag["audience"] == "clinician"
+    assert flag["severity"] == "high" and flag["audience"] == "clinical" and flag["held"]
     # The course shows the very item the flag list shows, in the same shape.
     on_course = {f["code"]: f for f in practice.course(c)["flags"]}
     assert on_course["ipt.safety_review"] == flag
     assert flag["clinician_id"] == practice.clinician_id and flag["course_id"] == c
-    for api in (practice.admin, practice.desk):
+    assert practice.flags(c, practice.admin)["ipt.safety_review"]["id"] == flag["id"]
+    for api in (practice.desk, practice.other_doctor):
         assert "ipt.safety_review" not in practice.flags(c, api)
-        assert "ipt.safety_review" not in \
-            [f["code"] for f in practice.course(c, api)["flags"]]
-    # The command line keeps it for the treating clinician too.
-    out = runner.invoke(args=["ipt", "flags"]).output
-    assert "ipt.safety_review" not in out and "treating clinician only" in out
+    assert "ipt.safety_review" not in [f["code"] for f in practice.course(c, practice.desk)
+                                       ["flags"]]
     out = runner.invoke(args=["ipt", "flags", "--clinician-id",
                               str(practice.clinician_id)]).output
     assert f"course {c}\thigh\tipt.safety_review" in out
 
+    # A later item 9 = 0 never closes it: only an acknowledgement does.
     practice.attend(c, 2, 3, 4)
-    practice.doctor.post(measures, json={"session_number": 4, "phq9_total": 9,
-                                         "phq9_item9": 0})
-    assert "ipt.safety_review" not in practice.flags(c)
+    practice.doctor.post(measures, json={"session_number": 4, "items": phq9(9, 0)})
+    assert practice.flags(c)["ipt.safety_review"]["id"] == flag["id"]
 
 
 def test_flags_list_filters_and_a_clinician_sees_only_their_own(practice):
@@ -196,7 +190,8 @@ def test_ipt_flags_command_refreshes_and_lists_without_client_names(app, practic
     out = runner.invoke(args=["ipt", "flags", "--today", day(first, 5).isoformat()]).output
     assert f"course {c}\thigh\tipt.problem_area_missing\tdue {day(first, 4).isoformat()}" in out
     assert "Client" not in out
-    assert out.strip().splitlines()[-1].startswith("2 open IPT flag(s) on 1 IPT course(s)")
+    # problem area, and the PHQ-9 due at session 1 (missed) and at session 4 (next)
+    assert out.strip().splitlines()[-1].startswith("3 open IPT flag(s) on 1 IPT course(s)")
     bad = runner.invoke(args=["ipt", "flags", "--today", "2030-13-01"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
 

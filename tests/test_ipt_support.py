@@ -76,3 +76,13 @@ def ipt_config(app_config):
 @pytest.fixture
 def practice(app, api_as, make_clinician, make_room, make_client):
     return Practice(app, api_as, make_clinician, make_room, make_client)
+
+
+def phq9(total: int, item9: int = 0) -> list[int]:
+    """Nine PHQ-9 item scores summing to ``total`` with item 9 = ``item9``."""
+    rest, items = total - item9, []
+    assert 0 <= rest <= 24 and 0 <= item9 <= 3
+    for _ in range(8):
+        items.append(min(3, rest))
+        rest -= items[-1]
+    return items + [item9]

@@ -67,20 +67,21 @@ def practice_check_reschedule(course, session, changes, scope):
 
 @hookimpl
 def practice_make_up_policy(course, session, event, requested):
-    return rules.make_up_policy(course, requested)
+    return rules.make_up_policy(course, session, requested, settings())
 
 
 @hookimpl
 def practice_close_status(course, attended, outcome):
     from practice.services.modalities import enabled_modalities
 
-    return rules.close_status(course, attended, enabled_modalities())
+    return rules.close_status(course, enabled_modalities())
 
 
 @hookimpl
 def practice_session_phase(course, number, total):
-    return phases.session_phase(course.modality, number, total,
-                                settings().termination_sessions)
+    s = settings()
+    return phases.session_phase(course, number, total, s.termination_sessions,
+                                s.brief_initial_sessions)
 
 
 @hookimpl
@@ -104,12 +105,10 @@ def practice_feed_event(event, session, course, privacy, phase):
     (no problem area, no measures, not even the modality's name)."""
     if privacy != "full" or course.modality not in rules.KEYS or session.cancelled:
         return None
-    live = rules.live_sessions(course)
-    numbers = [s.number for s in live]
+    numbers = [s.number for s in rules.live_sessions(course)]
     if session.number not in numbers:
         return None
-    caption = phases.session_caption(course.modality, numbers.index(session.number) + 1,
-                                     course.planned_sessions, phase)
+    caption = phases.session_caption(course, numbers.index(session.number) + 1, phase)
     summary = event.get("SUMMARY") or "Session"
     # Never the modality's name: the core drops a text that names one, since
     # it can reveal a client's condition in a calendar outside the practice.

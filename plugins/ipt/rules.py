@@ -146,20 +146,44 @@ def check_reschedule(course: Course, session: TherapySession, changes: list[dict
     return []
 
 
-def make_up_policy(course: Course, requested: bool | None) -> bool | None:
-    """IPT makes up every cancelled or missed session unless told not to."""
+def made_up_count(course: Course) -> int:
+    return sum(1 for s in course.sessions if s.is_make_up)
+
+
+def make_up_policy(course: Course, session: TherapySession, requested: bool | None,
+                   s: IptSettings) -> bool | None:
+    """IPT makes up a cancelled or missed session unless told not to, up to
+    ``make_up_limit`` make-ups per course (*setting*); beyond it the contract
+    is renegotiated (``ipt.attendance``), not stretched. IPT-B's optional
+    engagement session is not made up."""
     if course.modality not in KEYS:
         return None
-    return requested is not False
+    if requested is False or made_up_count(course) >= s.make_up_limit:
+        return False
+    if has_engagement_session(course) and session.number == 1:
+        return False
+    return True
 
 
-def close_status(course: Course, attended: int, modalities_by_key: dict[str, Modality]
-                 ) -> str | None:
-    """Closing an acute course before its minimum is delivered ends it early."""
+IPT_MINIMUM = 12  # "fewer than 12 delivered sessions ends early" (SPEC 8; acute IPT 12-16)
+
+
+def delivered_acute(course: Course) -> int:
+    """Attended sessions, without IPT-B's engagement session 0."""
+    return sum(1 for s in course.sessions if s.status == "attended"
+               and not (has_engagement_session(course) and s.number == 1))
+
+
+def minimum_delivered(course: Course, modalities_by_key: dict[str, Modality]) -> int:
+    """12, or the modality's own minimum when it is smaller (IPT-B: 8)."""
+    m = modalities_by_key.get(course.modality)
+    return min(IPT_MINIMUM, m.min_sessions if m else IPT_MINIMUM)
+
+
+def close_status(course: Course, modalities_by_key: dict[str, Modality]) -> str | None:
+    """An acute course that ends (closed, or its last session attended) with
+    fewer delivered (attended) sessions than the minimum ends early."""
     if course.modality not in ACUTE:
         return None
-    m = modalities_by_key.get(course.modality)
-    minimum = m.min_sessions if m else 12
-    if has_engagement_session(course):
-        minimum += 1  # the engagement session is delivered but not one of the 8
-    return "ended_early" if attended < minimum else "completed"
+    return ("ended_early" if delivered_acute(course) < minimum_delivered(course, modalities_by_key)
+            else "completed")

@@ -25,6 +25,13 @@ class IptSettings:
     overdue_days: int = 35            # IPT_OVERDUE_DAYS: no attended IPT-M session for more
     overdue_high_days: int = 49       # IPT_OVERDUE_HIGH_DAYS: ... then high
     measure_every: int = 4            # IPT_MEASURE_EVERY: PHQ-9 every k sessions
+    safety_threshold: int = 1         # IPT_SAFETY_THRESHOLD: item 9 at or above raises a review
+    safety_review_days: int = 2       # IPT_SAFETY_REVIEW_DAYS: working days, then overdue
+    brief_initial_sessions: int = 2   # IPT_BRIEF_INITIAL_SESSIONS: IPT-B's initial phase
+    attendance_missed: int = 3        # IPT_ATTENDANCE_MISSED: missed sessions, renegotiate
+    make_up_limit: int = 4            # IPT_MAKE_UP_LIMIT: automatic make-ups per course
+    no_response_percent: int = 25     # IPT_NO_RESPONSE_PERCENT: drop from baseline by mid-course
+    crisis_text: str = ""             # IPT_CRISIS_TEXT: shown with a safety review (country)
 
 
 # key -> (attribute, minimum, maximum). Overdue must exceed the 4-week
@@ -35,7 +42,14 @@ BOUNDS = {
     "IPT_OVERDUE_DAYS": ("overdue_days", 29, 120),
     "IPT_OVERDUE_HIGH_DAYS": ("overdue_high_days", 30, 180),
     "IPT_MEASURE_EVERY": ("measure_every", 1, 8),
+    "IPT_SAFETY_THRESHOLD": ("safety_threshold", 1, 3),
+    "IPT_SAFETY_REVIEW_DAYS": ("safety_review_days", 1, 10),
+    "IPT_BRIEF_INITIAL_SESSIONS": ("brief_initial_sessions", 1, 3),
+    "IPT_ATTENDANCE_MISSED": ("attendance_missed", 2, 8),
+    "IPT_MAKE_UP_LIMIT": ("make_up_limit", 0, 8),
+    "IPT_NO_RESPONSE_PERCENT": ("no_response_percent", 10, 50),
 }
+CRISIS_TEXT_MAX = 500
 
 
 def _as_int(key: str, value: object) -> int:
@@ -62,6 +76,13 @@ def load_settings(app: Flask) -> IptSettings:
         if not low <= number <= high:
             raise ConfigurationError(f"{key}={number} is out of bounds: use {low}-{high}.")
         values[attr] = number
+    crisis = app.config.get("IPT_CRISIS_TEXT")
+    if crisis is None:
+        crisis = os.environ.get("IPT_CRISIS_TEXT") or ""
+    if not isinstance(crisis, str) or len(crisis) > CRISIS_TEXT_MAX:
+        raise ConfigurationError(f"IPT_CRISIS_TEXT must be text of at most {CRISIS_TEXT_MAX} "
+                                 "characters.")
+    values["crisis_text"] = crisis.strip()
     settings = IptSettings(**values)
     if settings.overdue_high_days <= settings.overdue_days:
         raise ConfigurationError(
