@@ -226,7 +226,7 @@ def test_front_desk_cannot_create_a_clinician(api_as, app):
     ("clinician", "post", "/api/clinicians", {"name": "Dr Y", "email": "y@test.example"}),
     ("clinician", "post", "/api/clients", {"name": "Some Client"}),
     ("clinician", "patch", "/api/clients/{client}", {"phone": "123"}),
-    ("clinician", "post", "/api/closures", {"date": "2026-12-25"}),
+    ("clinician", "post", "/api/closures", {"date": "2026-12-25", "reason": "Closed"}),
     ("clinician", "delete", "/api/closures/{closure}", None),
     ("clinician", "post", "/api/rooms", {"name": "R"}),
     ("clinician", "patch", "/api/clinicians/{own}", {"name": "Self-renamed"}),
@@ -235,7 +235,8 @@ def test_front_desk_cannot_create_a_clinician(api_as, app):
 def test_role_may_not(api_as, make_clinician, make_room, make_client, admin_api,
                       role, method, url, body):
     ids = {"clinician": make_clinician(), "room": make_room(), "client": make_client()}
-    ids["closure"] = admin_api.post("/api/closures", json={"date": "2026-12-24"}).json["id"]
+    ids["closure"] = admin_api.post("/api/closures", json={"date": "2026-12-24",
+                                                           "reason": "Closed"}).json["id"]
     caller = api_as(role)
     if role == "clinician":
         with caller.client.application.app_context():

@@ -35,7 +35,7 @@ def test_finds_free_weekly_slots_best_first(desk, make_clinician, make_room, mak
 def test_closures_are_skipped(desk, admin_api, make_clinician, make_room):
     c = make_clinician(hours=[(1, time(10), time(11))])
     make_room()
-    admin_api.post("/api/closures", json={"date": "2030-03-12"})
+    admin_api.post("/api/closures", json={"date": "2030-03-12", "reason": "Closed"})
     r = desk.get(f"/api/availability?clinician_id={c}&weeks=2&duration_minutes=60&from=2030-03-05")
     slot = r.json["slots"][0]
     assert slot["dates"] == ["2030-03-05", "2030-03-19"] and slot["skipped_weeks"] == 1
@@ -69,7 +69,8 @@ def test_limit_counts_only_slots_inside_the_loaded_window(desk, admin_api, make_
     make_room()
     for week in range(1, 14):
         day = date(2030, 3, 4) + timedelta(weeks=week)
-        assert admin_api.post("/api/closures", json={"date": day.isoformat()}).status_code == 201
+        assert admin_api.post("/api/closures", json={"date": day.isoformat(),
+                                                         "reason": "Closed"}).status_code == 201
     r = desk.get(f"/api/availability?clinician_id={c}&weeks=2&duration_minutes=60"
                  "&from=2030-03-04&limit=2")
     assert r.status_code == 200, r.json

@@ -81,7 +81,8 @@ def world(admin, bad_app):
         "clinician": clinician,
         "room": admin.post("/api/rooms", json={"name": "World Room"}).json["id"],
         "client": admin.post("/api/clients", json={"name": "World Client"}).json["id"],
-        "closure": admin.post("/api/closures", json={"date": "2026-12-25"}).json["id"],
+        "closure": admin.post("/api/closures", json={"date": "2026-12-25",
+                                                     "reason": "Closed"}).json["id"],
         "absence": admin.post(f"/api/clinicians/{clinician}/absences", json={
             "start_date": "2026-08-03", "end_date": "2026-08-07"}).json["id"],
     }
@@ -178,7 +179,8 @@ EMAIL_BAD = [1, True, [], {}, "", "not-an-email", "a@", "@b.example", "a b@c.exa
 BOOL_BAD = [None, 1, 0, "true", "yes", "", [], {}]
 DATE_BAD = [None, "2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10", "2026-04-31",
             "2026-1-1", "26-01-01", "2026/01/01", "01.02.2026", "", "tomorrow", 20260101,
-            "2026-01-01T10:00", [], {}, "99999-01-01", "0000-01-01"]
+            "2026-01-01T10:00", [], {}, "99999-01-01", "0000-01-01",
+            "0001-01-01", "9999-12-31", "1899-12-31"]
 HHMM_BAD = ["24:00", "9:5", "09:60", "9:00", "0900", "09:00:00", "09:0", " 09:00", "ab:cd",
             "", 900, 9.5, None, [], "１０:００"]  # the last: full-width digits
 ID_BAD = [1.5, "1", True, 0, -1, HUGE, 2**31, 2**63, [], {}]
@@ -225,9 +227,9 @@ FIELD_CASES = {
         "phone": [1, True, [], {}, "1" * 51],
     },
     ("post", "/api/closures"): {
-        "_base": {"date": "2026-12-24"},
+        "_base": {"date": "2026-12-24", "reason": "Closed"},
         "date": DATE_BAD,
-        "reason": [None, 1, [], "x" * 201],
+        "reason": [None, 1, [], "", "   ", "x" * 201],
         "site_id": ID_BAD,
     },
     ("post", "/api/clinicians/{clinician}/absences"): {
@@ -289,7 +291,8 @@ def test_unknown_fields_are_422(check, method, url):
 ])
 def test_unknown_referenced_ids_are_404(check, body, status):
     check("post", "/api/rooms", {status}, json=body)
-    check("post", "/api/closures", {status}, json={"date": "2026-12-24", "site_id": 424242})
+    check("post", "/api/closures", {status}, json={"date": "2026-12-24", "site_id": 424242,
+                                                    "reason": "Closed"})
 
 
 def test_duplicates_are_409_and_write_nothing(check, admin):
@@ -363,7 +366,7 @@ def test_unicode_and_quotes_round_trip(admin, name):
 
 
 def test_leap_day_is_a_date(admin):
-    r = admin.post("/api/closures", json={"date": "2028-02-29"})
+    r = admin.post("/api/closures", json={"date": "2028-02-29", "reason": "Closed"})
     assert r.status_code == 201 and r.json["date"] == "2028-02-29"
 
 

@@ -197,7 +197,7 @@ def test_bad_list_arguments_are_422(admin_api, query):
                                  "/api/clients", "/api/closures"])
 def test_every_list_has_the_envelope(admin_api, url, make_clinician, make_room, make_client):
     make_clinician(), make_room(), make_client()
-    admin_api.post("/api/closures", json={"date": "2026-12-25"})
+    admin_api.post("/api/closures", json={"date": "2026-12-25", "reason": "Closed"})
     r = admin_api.get(url + "?limit=1")
     assert set(r.json) == {"items", "total"}
     assert r.json["total"] >= 1 and len(r.json["items"]) == 1
@@ -302,9 +302,10 @@ def test_closures(api_as):
     assert late.status_code == 201
     assert late.json == {"id": late.json["id"], "date": "2026-12-26", "reason": "Boxing Day",
                          "site_id": None}
-    early = desk.post("/api/closures", json={"date": "2026-12-25", "site_id": site["id"]})
+    early = desk.post("/api/closures", json={"date": "2026-12-25", "site_id": site["id"],
+                                             "reason": "Christmas"})
     assert early.status_code == 201 and early.json["site_id"] == site["id"]
-    assert early.json["reason"] == ""
+    assert early.json["reason"] == "Christmas"
     listed = desk.get("/api/closures").json
     assert listed == {"items": [early.json, late.json], "total": 2}  # by date
     assert desk.delete(f"/api/closures/{early.json['id']}").status_code == 204
@@ -313,7 +314,8 @@ def test_closures(api_as):
 
 
 def test_closure_for_unknown_site_is_404(admin_api):
-    assert_error(admin_api.post("/api/closures", json={"date": "2026-12-25", "site_id": 55}),
+    assert_error(admin_api.post("/api/closures", json={"date": "2026-12-25", "site_id": 55,
+                                                       "reason": "Closed"}),
                  404, "not_found")
     assert admin_api.get("/api/closures").json["total"] == 0
 

@@ -105,7 +105,7 @@ def test_request_schemas_are_the_validating_ones(doc):
 def test_real_answers_conform_to_the_document(doc, admin_api, make_clinician, make_room):
     make_clinician(), make_room()
     admin_api.post("/api/clients", json={"name": "Doc Client", "date_of_birth": "1980-01-31"})
-    admin_api.post("/api/closures", json={"date": "2026-12-25"})
+    admin_api.post("/api/closures", json={"date": "2026-12-25", "reason": "Closed"})
     for url, component in (("/api/clinicians", "ClinicianList"), ("/api/rooms", "RoomList"),
                            ("/api/clients", "ClientList"), ("/api/closures", "ClosureList"),
                            ("/api/sites", "SiteList"), ("/api/audit", "AuditList")):

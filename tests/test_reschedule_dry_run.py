@@ -91,7 +91,8 @@ def test_dry_run_of_following_lists_every_moved_session(desk, course):
 
 
 def test_dry_run_reports_rule_violations_instead_of_422(desk, admin_api, course):
-    assert admin_api.post("/api/closures", json={"date": "2030-03-13"}).status_code == 201
+    assert admin_api.post("/api/closures", json={"date": "2030-03-13",
+                                                 "reason": "Closed"}).status_code == 201
     r = desk.post(f"/api/courses/{course['id']}/sessions/2/reschedule",
                   json={"date": "2030-03-13", "start_time": "10:00", "dry_run": True})
     assert r.status_code == 200, r.json

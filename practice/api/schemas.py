@@ -5,12 +5,10 @@ the OpenAPI document from them.
 """
 from __future__ import annotations
 
-from datetime import date
-
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from .common import ListArgs, list_schema
-from .fields import HHMM, MAX_ID, Id, StrictBool, StrictInt
+from .fields import HHMM, MAX_ID, BirthDate, Id, SchedulingDate, StrictBool, StrictInt
 
 _NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
 
@@ -18,11 +16,6 @@ _NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
 def Name(**kw) -> fields.Str:  # noqa: N802  (reads like a field class)
     """A display name: 1-200 characters, not only spaces."""
     return fields.Str(validate=[validate.Length(min=1, max=200), _NOT_BLANK], **kw)
-
-
-def _not_in_future(value: date) -> None:
-    if value > date.today():
-        raise ValidationError("Must not be in the future.")
 
 
 def for_update(schema_cls: type[Schema]) -> Schema:
@@ -73,23 +66,25 @@ class RoomSchema(Schema):
 class ClientSchema(Schema):
     id = fields.Int(dump_only=True)
     name = Name(required=True)
-    date_of_birth = fields.Date(allow_none=True, validate=_not_in_future)
+    date_of_birth = BirthDate(allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
 
 
 class ClosureSchema(Schema):
     id = fields.Int(dump_only=True)
-    date = fields.Date(required=True)
-    reason = fields.Str(load_default="", validate=validate.Length(max=200))
-    site_id = Id(allow_none=True, load_default=None)
+    date = SchedulingDate(required=True)
+    reason = fields.Str(required=True, validate=[validate.Length(min=1, max=200), _NOT_BLANK])
+    site_id = Id(allow_none=True, load_default=None, metadata={
+        "description": "The site closed; none for the whole practice. One closure per date "
+                       "and site (409 for a second)."})
 
 
 class AbsenceSchema(Schema):
     id = fields.Int(dump_only=True)
     clinician_id = fields.Int(dump_only=True)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = SchedulingDate(required=True)
+    end_date = SchedulingDate(required=True)
     reason = fields.Str(load_default="", validate=validate.Length(max=200))
 
 

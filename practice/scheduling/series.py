@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from . import bounds
 from .timeutil import local_instant
 
 # How far past the planned end a series may grow to make up skipped weeks.
@@ -49,6 +50,8 @@ def candidate_dates(first: date, interval_weeks: int):
     d = first
     while True:
         yield d
+        if d > bounds.LAST_DAY:
+            return  # the caller refuses this one; the next could overflow
         d += step
 
 
@@ -59,7 +62,9 @@ def expand_series(*, first_date: date, start: time, duration_minutes: int, count
     """Expand a series; ``blocked(day, room_id)`` gives a skip reason or None.
 
     ``overrides`` maps a session number to ``{"room_id", "start_time", "date"}``
-    (any subset). Raises NonexistentLocalTime for a time in a DST gap.
+    (any subset). Raises NonexistentLocalTime for a time in a DST gap, and
+    bounds.OutOfRange for a session that would fall outside the scheduling
+    range (checked before any arithmetic on the date could overflow).
     """
     out = Expansion()
     overrides = overrides or {}
@@ -72,8 +77,9 @@ def expand_series(*, first_date: date, start: time, duration_minutes: int, count
             raise SeriesTooLong(
                 f"only {len(out.occurrences)} of {count} sessions fit before "
                 f"{day.isoformat()}: too many closures or absences")
+        bounds.check(day, f"Session {number}")
         ov = overrides.get(number, {})
-        the_day = ov.get("date") or day
+        the_day = bounds.check(ov.get("date") or day, f"Session {number}")
         the_room = ov.get("room_id") or room_id
         reason = blocked(the_day, the_room)
         if reason is not None:

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (Absence, Clinician, ClinicianModality, Closure, Course, Room,
                       TherapySession)
 from ..models.courses import CANCELLED
+from ..scheduling import bounds
 from ..scheduling.availability import (ClinicianInfo, RoomInfo, SearchParams, search,
                                       series_plan)
 from ..scheduling.daymask import DAY_MINUTES, FULL_DAY, BusyIndex, bit_runs
@@ -54,12 +55,13 @@ def find_slots(args: dict) -> list[dict]:
         limit=args.get("limit", 20))
     start = params.from_date
     span = timedelta(weeks=params.weeks * params.interval_weeks + SLACK_WEEKS)
-    margin = timedelta(days=2)  # local midnights and the look-back before them
-    if not date.min + margin <= start <= date.max - span - margin:
-        raise RuleViolation([violation(
-            "availability.from", "The search would run past the calendar's range; "
-            "give a nearer date.", field="from")])
-    end = params.horizon = start + span
+    if not bounds.in_range(start):
+        raise RuleViolation([violation(bounds.RULE, f"from must be a date from "
+                                       f"{bounds.FIRST_DAY} to {bounds.LAST_DAY}.",
+                                       field="from")])
+    # No series found may run past the scheduling range: the plan stops at
+    # its horizon, and a slot that would reach it is left out.
+    end = params.horizon = min(start + span, bounds.LAST_DAY + timedelta(days=1))
     if not clinicians:
         return []
     ids = [c.id for c in clinicians]

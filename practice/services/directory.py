@@ -169,6 +169,14 @@ def update_client(c: Client, data: dict) -> Client:
 def create_closure(data: dict) -> Closure:
     if data.get("site_id") is not None:
         get_or_404(Site, data["site_id"], "Site")
+    same = select(Closure.id).where(Closure.date == data["date"])
+    same = same.where(Closure.site_id.is_(None) if data.get("site_id") is None
+                      else Closure.site_id == data["site_id"])
+    existing = db.session.scalar(same.limit(1))
+    if existing is not None:
+        raise Conflict(f"Closure {existing} already closes "
+                       f"{'the practice' if data.get('site_id') is None else 'this site'} on "
+                       f"{data['date'].isoformat()}.", conflicts=[{"closure_id": existing}])
     cl = Closure(**data)
     db.session.add(cl)
     db.session.flush()
