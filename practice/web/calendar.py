@@ -32,7 +32,8 @@ bp = Blueprint("web_calendar", __name__)
 
 VIEWS = {"day": "Day", "week": "Week"}
 BYS = {"clinician": "By clinician", "room": "By room"}
-# Scheduling dates the API accepts (SPEC section 4).
+# Scheduling dates the API accepts (SPEC section 4: 2000 to 2199), so that a
+# whole week around any day shown stays inside them.
 FIRST_DAY, LAST_DAY = date(2000, 1, 3), date(2199, 12, 24)
 # Shown when no clinician has working hours: a practice's usual day.
 DEFAULT_HOURS = ("08:00", "20:00")
@@ -96,8 +97,8 @@ def read_state(args, user, today: date, sites: dict[int, str]) -> tuple[Calendar
             problems.append(f"“{_short(args['date'])}” is not a date (YYYY-MM-DD). Showing today.")
         else:
             if not FIRST_DAY <= day <= LAST_DAY:
-                problems.append(f"The calendar covers {FIRST_DAY.year} to {LAST_DAY.year}. "
-                                "Showing today.")
+                problems.append(f"The calendar covers {FIRST_DAY:%-d %B %Y} to "
+                                f"{LAST_DAY:%-d %B %Y}. Showing today.")
                 day = today
     site_id = None
     if args.get("site_id"):

@@ -107,7 +107,7 @@ def test_week_by_clinician_shows_k_of_n_then_rooms_in_one_click(page, sign_in, c
     assert page.js_errors == []
     axe_check(page, "calendar, week by clinician")
 
-    page.get_by_role("button", name="By room").click()
+    page.get_by_role("link", name="By room").click()
     page.wait_for_url("**by=room**")
     assert f"date={courses['day'].isoformat()}" in page.url and "view=week" in page.url
     first = event(page, a["sessions"][0]["id"])
