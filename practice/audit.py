@@ -42,8 +42,10 @@ def record(action: str, object_type: str, object_id: int | None, user_id: int | 
 
 
 def audit_refusal(status: int) -> None:
-    """After a 403 or 404 answer to a signed-in user on an object's address
-    (``/api/clients/<id>``...: another clinician's object, or none), one row:
+    """After a 403 answer to a signed-in user on an object's address
+    (``/api/clients/<id>``...), or a 404 to a clinician (the one role from
+    whom objects are hidden: another clinician's answer 404, as if they did
+    not exist; for the other roles a 404 only means there is none), one row:
     action ``refused``, the object named by the address's first id, the
     route's pattern (never the address itself) and the method.
 
@@ -54,6 +56,8 @@ def audit_refusal(status: int) -> None:
     rule = request.url_rule
     args = request.view_args or {}
     if user is None or rule is None or not args:
+        return
+    if status == 404 and user.role != "clinician":
         return
     name, value = next(iter(args.items()))
     object_type = name.removesuffix("_id") if isinstance(value, int) else "object"
@@ -68,3 +72,10 @@ def audit_refusal(status: int) -> None:
     except Exception:  # never turn the refusal into a 500
         db.session.rollback()
         log.exception("could not audit a refused request")
+
+
+def record_read(action: str, object_type: str, object_id: int | None, **details) -> None:
+    """Audit a read (client records, clinical flags) and commit it now: a GET
+    has no other write to ride with."""
+    record(action, object_type, object_id, **details)
+    db.session.commit()

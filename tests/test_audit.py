@@ -143,3 +143,207 @@ def test_audit_is_for_admins_only(api_as, role):
 def test_audit_needs_a_token(anon_api):
     r = anon_api.get("/api/audit")
     assert r.status_code == 401 and r.json["error"] == "unauthorized"
+
+
+# -- append-only in the database ------------------------------------------------
+def test_audit_rows_cannot_be_updated_or_deleted_through_sql(app, admin_api):
+    """The triggers of migration 0007 refuse UPDATE and DELETE on either
+    engine, whoever connects: not only the app's own code paths."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from practice.extensions import db
+
+    admin_api.post("/api/sites", json={"name": "Audited Site"})
+    with app.app_context():
+        before = db.session.execute(text(
+            "SELECT id, action, object_type, details FROM audit_log ORDER BY id")).all()
+        db.session.rollback()  # SQLite: let go of the write lock BEGIN IMMEDIATE took
+        assert before
+        for sql in ("UPDATE audit_log SET action = 'nothing'",
+                    "UPDATE audit_log SET user_id = NULL WHERE id = :id",
+                    "DELETE FROM audit_log WHERE id = :id",
+                    "DELETE FROM audit_log"):
+            with pytest.raises(DBAPIError) as err:
+                with db.engine.begin() as conn:
+                    conn.execute(text(sql), {"id": before[0].id})
+            assert "append-only" in str(err.value)
+        after = db.session.execute(text(
+            "SELECT id, action, object_type, details FROM audit_log ORDER BY id")).all()
+        db.session.rollback()
+        assert after == before
+        # appending still works
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_log (at, action, object_type, details) "
+                              "VALUES (CURRENT_TIMESTAMP, 'probe', 'test', '{}')"))
+
+
+# -- reads, refusals, sign-ins, feeds, users --------------------------------------
+def _course_of(app, clinician_id: int, room_id: int, client_ids: list[int]) -> int:
+    from datetime import date, time
+
+    from practice.extensions import db
+    from practice.models import Course, CourseClient
+
+    with app.app_context():
+        course = Course(clinician_id=clinician_id, room_id=room_id, planned_sessions=12,
+                        weekday=1, start_time=time(10), duration_minutes=50,
+                        interval_weeks=1, first_date=date(2026, 3, 3),
+                        timezone="Europe/London")
+        course.clients = [CourseClient(client_id=c) for c in client_ids]
+        db.session.add(course)
+        db.session.commit()
+        return course.id
+
+
+def _own_clinician(app, api) -> int:
+    from practice.extensions import db
+    from practice.models import User
+
+    with app.app_context():
+        return db.session.get(User, api.user_id).clinician_id
+
+
+def test_reads_of_client_records_are_audited(api_as, make_client, make_room, app):
+    admin = api_as("admin")
+    desk = api_as("front_desk")
+    a, b = make_client(), make_client()
+    assert desk.get(f"/api/clients/{a}").status_code == 200
+    row = only_row(admin, "client", a, "view")
+    assert row["user_id"] == desk.user_id
+    assert desk.get("/api/clients?q=Client").status_code == 200
+    rows = [r for r in audit(admin, object_type="client", action="list")
+            if r["user_id"] == desk.user_id]
+    assert len(rows) == 1
+    assert sorted(rows[0]["details"]["client_ids"]) == sorted([a, b])
+    assert rows[0]["details"]["searched"] is True
+    # the search text (part of a name) is not kept
+    assert "Client" not in str(rows[0]["details"])
+
+
+def test_reads_of_clinical_flags_are_audited(api_as, make_room, make_client, app):
+    from practice.extensions import db
+    from practice.models import CourseFlag
+
+    admin = api_as("admin")
+    me = api_as("clinician")
+    own = _own_clinician(app, me)
+    course = _course_of(app, own, make_room(), [make_client()])
+    with app.app_context():
+        flag = CourseFlag(course_id=course, code="test.flag", plugin="core",
+                          severity="warning", audience="clinical", message="Check this")
+        db.session.add(flag)
+        db.session.commit()
+        flag_id = flag.id
+    r = me.get("/api/flags")
+    assert r.status_code == 200 and [f["id"] for f in r.json["items"]] == [flag_id]
+    rows = [x for x in audit(admin, object_type="flags", action="view")
+            if x["user_id"] == me.user_id]
+    assert len(rows) == 1 and rows[0]["details"]["flag_ids"] == [flag_id]
+    r = me.get(f"/api/courses/{course}")
+    assert r.status_code == 200 and [f["id"] for f in r.json["flags"]] == [flag_id]
+    row = only_row(admin, "course_flags", course, "view")
+    assert row["user_id"] == me.user_id and row["details"]["flag_ids"] == [flag_id]
+
+
+def test_refused_attempts_on_another_clinicians_objects_are_audited(api_as, make_clinician,
+                                                                   make_room, make_client,
+                                                                   app):
+    admin = api_as("admin")
+    me = api_as("clinician")
+    other = make_clinician("Dr Other")
+    theirs = make_client()
+    course = _course_of(app, other, make_room(), [theirs])
+    desk = api_as("front_desk")
+
+    assert me.get(f"/api/clients/{theirs}").status_code == 404
+    assert me.get(f"/api/courses/{course}").status_code == 404
+    assert me.get(f"/api/clinicians/{other}").status_code == 404
+    assert desk.get(f"/api/courses/{course}/intake").status_code == 403
+
+    refused = audit(admin, action="refused")
+    seen = {(r["object_type"], r["object_id"], r["details"]["status"], r["user_id"])
+            for r in refused}
+    assert (("client", theirs, 404, me.user_id) in seen
+            and ("course", course, 404, me.user_id) in seen
+            and ("clinician", other, 404, me.user_id) in seen
+            and ("course", course, 403, desk.user_id) in seen), seen
+    for r in refused:
+        assert r["details"]["route"].startswith("/api/") and "<" in r["details"]["route"]
+    # a refused request wrote nothing else
+    assert not [r for r in audit(admin, object_type="client", action="view")
+                if r["user_id"] == me.user_id]
+
+
+def test_sign_ins_feed_links_and_user_changes_are_audited(api_as, make_user, make_clinician,
+                                                          client):
+    admin = api_as("admin")
+    uid = make_user("front_desk", email="someone@test.example")
+    assert client.post("/api/tokens", json={"email": "someone@test.example",
+                                            "password": "wrong password"}).status_code == 401
+    assert client.post("/api/tokens", json={"email": "someone@test.example",
+                                            "password": "correct horse battery"}
+                       ).status_code == 201
+    assert client.post("/api/tokens", json={"email": "nobody@test.example",
+                                            "password": "whatever it is"}).status_code == 401
+    assert only_row(admin, "user", uid, "sign_in_failed")["details"]["via"] == "api"
+    assert only_row(admin, "user", uid, "sign_in")["user_id"] == uid
+    unknown = [r for r in audit(admin, action="sign_in_failed") if r["object_id"] is None]
+    assert len(unknown) == 1 and "nobody" not in str(unknown[0])
+    # the sign-in page too
+    client.post("/sign-in", data={"email": "someone@test.example", "password": "nope nope"})
+    client.post("/sign-in", data={"email": "someone@test.example",
+                                  "password": "correct horse battery"})
+    vias = [r["details"]["via"] for r in audit(admin, object_type="user", object_id=uid)
+            if r["action"] in ("sign_in", "sign_in_failed")]
+    assert sorted(vias) == ["api", "api", "page", "page"]
+
+    clinician = make_clinician()
+    assert admin.post(f"/api/clinicians/{clinician}/feed", json={}).status_code in (200, 201)
+    assert admin.delete(f"/api/clinicians/{clinician}/feed").status_code in (200, 204)
+    feed_actions = [r["action"] for r in audit(admin, object_type="feed_token")]
+    assert sorted(feed_actions) == ["create", "revoke"]
+
+    admin.patch(f"/api/users/{uid}", json={"role": "admin"})
+    admin.post(f"/api/users/{uid}/password", json={"password": "another long one"})
+    admin.patch(f"/api/users/{uid}", json={"active": False})
+    actions = [r["action"] for r in audit(admin, object_type="user", object_id=uid)]
+    assert {"update", "password_reset", "deactivate"} <= set(actions)
+    assert only_row(admin, "user", uid, "update")["details"]["role"] == "admin"
+
+
+def test_no_password_or_token_is_ever_in_the_audit_log(api_as, make_clinician, client, app):
+    """Sign in, fail, create users, reset passwords, make feed links and
+    tokens: then every audit row, read straight from the table, is searched
+    for each secret used."""
+    from sqlalchemy import text
+
+    from practice.extensions import db
+
+    admin = api_as("admin")
+    secrets_used = ["first secret password", "second secret password", "typo password 1"]
+    r = admin.post("/api/users", json={"email": "grep@test.example", "role": "front_desk",
+                                       "password": secrets_used[0]})
+    uid = r.json["id"]
+    tokens = [client.post("/api/tokens", json={"email": "grep@test.example",
+                                               "password": secrets_used[0]}).json["token"]]
+    client.post("/api/tokens", json={"email": "grep@test.example", "password": secrets_used[2]})
+    client.post("/sign-in", data={"email": "grep@test.example", "password": secrets_used[2]})
+    client.post("/sign-in", data={"email": secrets_used[2], "password": secrets_used[0]})
+    admin.post(f"/api/users/{uid}/password", json={"password": secrets_used[1]})
+    tokens.append(client.post("/api/tokens", json={"email": "grep@test.example",
+                                                   "password": secrets_used[1]}).json["token"])
+    client.delete("/api/tokens/current", headers={"Authorization": f"Bearer {tokens[-1]}"})
+    clinician = make_clinician()
+    url = admin.post(f"/api/clinicians/{clinician}/feed", json={}).json["url"]
+    tokens.append(url.rsplit("/", 1)[1].removesuffix(".ics"))
+    tokens.append(admin.token)
+    with app.app_context():
+        rows = db.session.execute(text("SELECT * FROM audit_log")).all()
+        from practice.models import User
+        hashes = [db.session.get(User, uid).password_hash]
+    assert len(rows) >= 8
+    dump = "\n".join(" ".join(str(v) for v in row) for row in rows)
+    for secret in secrets_used + tokens + hashes:
+        assert secret not in dump
+    assert "password" not in dump.lower().replace("password_reset", "")

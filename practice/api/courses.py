@@ -5,6 +5,7 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..audit import record_read
 from ..auth import ANY_ROLE, current_api_user, roles_required
 from ..errors import NotFound
 from ..extensions import db
@@ -72,8 +73,13 @@ class CourseItem(MethodView):
     @roles_required(*ANY_ROLE)
     @blp.response(200, CourseOut)
     def get(self, course_id):
-        """A course with its sessions ("session k of N", phase) and open flags."""
-        return _show(visible_course(course_id))
+        """A course with its sessions ("session k of N", phase) and open flags
+        (a read of its flags is audited)."""
+        shown = _show(visible_course(course_id))
+        if shown.get("flags"):
+            record_read("view", "course_flags", course_id,
+                        flag_ids=[f["id"] for f in shown["flags"]])
+        return shown
 
 
 def _changer(course_id: int) -> Course:

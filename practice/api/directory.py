@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from ..audit import record_read
 from ..auth import ANY_ROLE, current_api_user, roles_required
 from ..errors import NotFound
 from ..extensions import db
@@ -200,7 +201,11 @@ class Clients(MethodView):
             q = q.where(Client.id.in_(_clinician_client_ids(user.clinician_id or 0)))
         if args.get("q"):
             q = q.where(_client_search(args["q"]))
-        return paginate(q, args, db.session)
+        page = paginate(q, args, db.session)
+        # who read which client records (ids only; never the search text)
+        record_read("list", "client", None, client_ids=[c.id for c in page["items"]],
+                    searched=bool(args.get("q")))
+        return page
 
     @roles_required("admin", "front_desk")
     @blp.arguments(ClientSchema)
@@ -215,8 +220,10 @@ class ClientItem(MethodView):
     @roles_required(*ANY_ROLE)
     @blp.response(200, ClientSchema)
     def get(self, client_id):
-        """Read one client."""
-        return visible_client(client_id)
+        """Read one client (audited)."""
+        client = visible_client(client_id)
+        record_read("view", "client", client.id)
+        return client
 
     @roles_required("admin", "front_desk")
     @blp.arguments(for_update(ClientSchema))
