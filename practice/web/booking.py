@@ -23,6 +23,7 @@ place and searches as one types; the script is only an enhancement.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -35,7 +36,7 @@ from ..api.directory import _client_search as client_search  # the API's ?q= fil
 from ..api.schemas import ClientSchema
 from ..errors import AppError
 from ..extensions import db
-from ..models import MAX_ID, Client, Clinician, Room
+from ..models import MAX_ID, Client, Clinician, ClinicianModality, Room
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
 from ..services.directory import create_client
@@ -102,9 +103,20 @@ class State:
                     ids.append(int(text))
             else:
                 bad = True
-        pick = {k: (source.get(k) or "").strip()[:20] for k in PICK}
+        # A slot is picked by one button's value ("clinician,room,date,time"),
+        # and carried on in four fields.
+        parts = (source.get("pick") or "").split(",")
+        if len(parts) == len(PICK):
+            pick = {k: v.strip()[:20] for k, v in zip(PICK, parts)}
+        else:
+            pick = {k: (source.get(k) or "").strip()[:20] for k in PICK}
         return cls(values, ids, bad, source.get("find") == "1" or any(pick.values()),
                    pick if all(pick.values()) else {})
+
+    @property
+    def picked(self) -> str:
+        """The picked slot as a pick button's value ("" when none)."""
+        return ",".join(self.pick[k] for k in PICK) if self.pick else ""
 
     def pairs(self, *, find: bool | None = None, pick: dict | None = None,
               client_ids: list[int] | None = None) -> list[tuple[str, str]]:
@@ -218,10 +230,15 @@ def day_label(text: str, fmt: str = "%a %-d %b %Y") -> str:
 
 
 def _names() -> dict[str, Any]:
-    clinicians = db.session.scalars(select(Clinician).where(Clinician.active)
-                                    .order_by(Clinician.name, Clinician.id)).all()
-    rooms = db.session.execute(select(Room.id, Room.name, Room.capacity)
-                               .order_by(Room.name, Room.id)).all()
+    delivers: dict[int, list[str]] = {}
+    for cid, key in db.session.execute(select(ClinicianModality.clinician_id,
+                                              ClinicianModality.modality)):
+        delivers.setdefault(cid, []).append(key)
+    clinicians = [SimpleNamespace(id=cid, name=name, modalities=sorted(delivers.get(cid, [])))
+                  for cid, name in db.session.execute(
+                      select(Clinician.id, Clinician.name).where(Clinician.active)
+                      .order_by(Clinician.name, Clinician.id))]
+    rooms = db.session.execute(select(Room.id, Room.name).order_by(Room.name, Room.id)).all()
     return {"clinicians": clinicians,
             "clinician_names": {c.id: c.name for c in clinicians},
             "room_names": {r.id: r.name for r in rooms},

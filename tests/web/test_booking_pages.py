@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, time, timedelta
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -49,8 +48,14 @@ def find_url(world, **extra) -> str:
     return "/book?" + "&".join(f"{k}={v}" for k, v in q.items())
 
 
-def links(fragment: str) -> list[str]:
-    return [html.unescape(h) for h in re.findall(r'<a href="([^"]+)"', fragment)]
+def picks(fragment: str) -> list[str]:
+    """The values of the pick buttons (clinician,room,date,time)."""
+    return [html.unescape(v) for v in re.findall(r'name="pick" value="([^"]+)"', fragment)]
+
+
+def pick_query(page: str, pick: str) -> MultiDict:
+    """What the pick form sends when that button is pressed."""
+    return MultiDict(hidden_inputs(element(page, "pick-form")) + [("pick", pick)])
 
 
 def hidden_inputs(fragment: str) -> list[tuple[str, str]]:
@@ -72,9 +77,10 @@ def test_the_plain_flow_find_pick_preview_book(app, desk, world):
     grid = element(r.text, "slot-grid")
     assert text(grid).count("4/4") == 3  # 10:00, 10:30 and 11:00 on Tuesdays
     assert has_id(r.text, "ranked")
-    cell = links(grid)[0]
-    assert "pick_time=10%3A00" in cell and cell.endswith("#preview-h")
-    r = desk.get(cell.split("#")[0])
+    cell = picks(grid)[0]
+    assert cell == f"{world['okafor']},{world['room']},{TUE.isoformat()},10:00"
+    assert 'action="/book#preview-h"' in element(r.text, "pick-form")
+    r = desk.get("/book", query_string=pick_query(r.text, cell))
     assert r.status_code == 200
     preview = element(r.text, "preview")
     assert "Nothing stands in the way" in text(preview)
@@ -104,15 +110,15 @@ def test_a_clashing_series_shows_its_conflicts_and_writes_nothing(app, desk, wor
     r = desk.get(find_url(world))
     grid = text(element(r.text, "slot-grid"))
     assert "3/4 not possible" in grid  # 10:00 and 10:30 clash in week 3
-    pick = [u for u in links(element(r.text, "slot-grid")) if "pick_time=10%3A00" in u][0]
-    r = desk.get(pick.split("#")[0])
+    pick = [v for v in picks(element(r.text, "slot-grid")) if v.endswith(",10:00")][0]
+    query = pick_query(r.text, pick)
+    r = desk.get("/book", query_string=query)
     preview = text(element(r.text, "preview"))
     assert "cannot be booked" in preview and "Session 3" in preview
     assert "the clinician is booked" in preview and f"client {world['ann']} has a session" in preview
     assert not has_id(r.text, "book-form")
     # Posting it anyway is refused (409), next to the Book button, with everything kept.
-    data = [(k, v) for k, v in parse_qsl(urlsplit(pick).query)]
-    r = desk.post("/book", data=MultiDict(data))
+    r = desk.post("/book", data=query)
     assert r.status_code == 409
     refusal = text(element(r.text, "refusal"))
     assert "Not booked" in refusal and "Session 3" in refusal
@@ -143,7 +149,8 @@ def test_a_refused_form_keeps_what_was_typed(desk, world):
     "modality=nope&find=1", "step=7&find=1", "weekday=9&find=1", "earliest=25:00&find=1",
     "earliest=12:00&latest=11:00&find=1",
     "pick_clinician=1&pick_room=99999999999&pick_date=2030-02-30&pick_time=10:00",
-    "pick_clinician=x&pick_room=y&pick_date=z&pick_time=w",
+    "pick_clinician=x&pick_room=y&pick_date=z&pick_time=w", "pick=1,2", "pick=a,b,c,d",
+    "pick=1,1,2030-03-05,25:00", "pick=,,,",
 ])
 def test_bad_input_is_a_clear_message_never_a_500(desk, world, query):
     r = desk.get("/book?" + query)
