@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .errors import ConfigurationError
@@ -84,6 +85,7 @@ def load_config(app, overrides: dict | None) -> None:
                 "instance/config.py."
             )
         app.config["SECRET_KEY"] = _dev_secret(instance)
+    _check_base_url(app.config, production)
 
     tz = app.config["PRACTICE_TIMEZONE"]
     try:
@@ -100,6 +102,32 @@ def load_config(app, overrides: dict | None) -> None:
     if isinstance(plugins, str):
         plugins = [p.strip() for p in plugins.split(",") if p.strip()]
     app.config["PRACTICE_PLUGINS"] = list(plugins)
+
+
+def _check_base_url(config, production: bool) -> None:
+    """Links that leave the app (feed URLs) start with PRACTICE_BASE_URL.
+
+    In production it is required: without it a link would be built from the
+    request's Host header, which the client chooses (a forged Host would put
+    an attacker's address in front of a feed token). Elsewhere it is
+    optional, and checked when given.
+    """
+    base = config.get("PRACTICE_BASE_URL")
+    if not base:
+        if production:
+            raise ConfigurationError(
+                "PRACTICE_BASE_URL is not set. Production (PRACTICE_ENV=production) refuses "
+                "to start without it, so that links are never built from a request's Host "
+                "header: set it to the address users open, e.g. "
+                "PRACTICE_BASE_URL=https://practice.example.org")
+        return
+    parts = urlsplit(str(base))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError(
+            f"PRACTICE_BASE_URL={base!r} is not an http(s) address like "
+            "https://practice.example.org (a path is allowed; no query, fragment or "
+            "credentials).")
 
 
 def _dev_secret(instance: Path) -> str:

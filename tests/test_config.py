@@ -69,6 +69,7 @@ def test_production_without_secret_key_refuses_to_start(instance):
 
 def test_production_with_secret_key_starts_with_secure_cookies(instance, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-key")
+    monkeypatch.setenv("PRACTICE_BASE_URL", "https://practice.example")
     app = make(instance, PRACTICE_ENV="production")
     assert app.config["SECRET_KEY"] == "a-long-random-production-key"
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -133,7 +134,8 @@ def test_bad_zone_in_instance_config_stops_start_up(instance):
 
 
 def test_instance_secret_key_satisfies_production(instance):
-    (instance / "config.py").write_text('SECRET_KEY = "kept-in-the-instance"\n')
+    (instance / "config.py").write_text('SECRET_KEY = "kept-in-the-instance"\n'
+                                        'PRACTICE_BASE_URL = "https://practice.example"\n')
     app = make(instance, PRACTICE_ENV="production")
     assert app.config["SECRET_KEY"] == "kept-in-the-instance"
 

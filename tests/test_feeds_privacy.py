@@ -102,8 +102,8 @@ def test_room_feed_names_the_clinician_not_the_client(app, client, zeb):
     assert "Zebediah" not in readable(body)
 
 
-def test_group_course_shows_its_label_never_names(app, client, make_clinician, make_room,
-                                                  make_client):
+def test_group_course_shows_its_label_only_in_full(app, client, make_clinician, make_room,
+                                                   make_client):
     clinician, room = make_clinician("Dr Group"), make_room("Group room", capacity=8)
     members = [make_client(n) for n in ("Xavier Yolo", "Wanda Vex", "Una Tiff")]
     with app.app_context():
@@ -113,13 +113,17 @@ def test_group_course_shows_its_label_never_names(app, client, make_clinician, m
         make_course(clinician_id=clinician, room_id=room, client_ids=members,
                     first=date(2026, 2, 20), weeks=1, label="IPT-G Friday", modality="ipt-g")
     body = fetch(app, client, clinician_id=clinician)
-    assert summaries(body) == ["Group: Thursday evening group", "Group session",
-                               "Group: Thursday evening group"]
+    # Below full, a label (free text that may name a condition) is not shown.
+    assert summaries(body) == ["Group session"] * 3
     text = readable(body)
-    for gone in ("XY", "WV", "UT", "Xavier", "Wanda", "Una"):
+    for gone in ("XY", "WV", "UT", "Xavier", "Wanda", "Una", "Thursday"):
         assert gone not in text
     assert modality_free(text)
-    full = Calendar.from_ical(fetch(app, client, "full", clinician_id=clinician))
+    full_body = fetch(app, client, "full", clinician_id=clinician)
+    assert summaries(full_body) == ["Group: Thursday evening group", "Group session",
+                                    "Group: Thursday evening group"]
+    assert modality_free(readable(full_body))
+    full = Calendar.from_ical(full_body)
     event = full.walk("VEVENT")[0]
     assert str(event["DESCRIPTION"]) == "Clients: Una Tiff, Wanda Vex, Xavier Yolo"
 

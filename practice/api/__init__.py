@@ -13,7 +13,8 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import user_from_bearer, user_from_session
-from ..errors import AppError, Malformed, UnsupportedMediaType, ValidationFailed, violation
+from ..errors import (AppError, Conflict, Malformed, UnsupportedMediaType, ValidationFailed,
+                      violation)
 from ..extensions import api, csrf, db
 from .common import ErrorSchema
 from .fields import HHMM
@@ -54,7 +55,13 @@ def validation_error_from_webargs(messages) -> ValidationFailed:
 
 
 def json_error(err: AppError):
-    resp = jsonify(err.to_dict())
+    body = err.to_dict()
+    if isinstance(err, Conflict) and body.get("conflicts"):
+        # A clinician learns "busy" and a time, never another clinician's course.
+        from ..services.conflicts import conflicts_for
+
+        body["conflicts"] = conflicts_for(getattr(g, "api_user", None), body["conflicts"])
+    resp = jsonify(body)
     resp.status_code = err.status
     return resp
 
@@ -202,6 +209,14 @@ def init_api(app: Flask) -> None:
         if request.path.startswith("/api/"):
             check_request_input()
             g.api_user = user_from_bearer() or user_from_session()
+
+    @app.after_request
+    def _no_store(resp):
+        # API answers hold client data and tokens: never kept by a cache.
+        # (Feeds, under /feeds, keep their own caching headers.)
+        if request.path == "/api" or request.path.startswith("/api/"):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     app.register_error_handler(AppError, json_error)
     app.register_error_handler(HTTPException, _handle_http)

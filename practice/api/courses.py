@@ -14,6 +14,7 @@ from ..services import course_changes as changes
 from ..services.availability import find_slots
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
+from ..services.conflicts import conflicts_for
 from ..services.course_view import course_dict, course_list_query
 from ..services.directory import get_or_404
 from .common import paginate
@@ -105,7 +106,9 @@ class Reschedule(MethodView):
         course = _changer(course_id)
         if data.get("dry_run"):
             # A Response passes flask-smorest's serialiser untouched.
-            return jsonify(PreviewOut().dump(changes.preview_reschedule(course, number, data)))
+            preview = changes.preview_reschedule(course, number, data)
+            preview["conflicts"] = conflicts_for(current_api_user(), preview["conflicts"])
+            return jsonify(PreviewOut().dump(preview))
         result = changes.reschedule(course, number, data)
         return _show(course, warnings=result["warnings"])
 
@@ -174,4 +177,4 @@ class Availability(MethodView):
     @blp.response(200, AvailabilityOut)
     def get(self, args):
         """Weekly slots where a clinician and one room are free for every week."""
-        return {"slots": find_slots(args)}
+        return {"slots": find_slots(args, current_api_user())}

@@ -3,10 +3,16 @@
 A feed leaves the practice, so the text is decided here and nowhere else:
 
 - ``busy``: "Busy" and the room, nothing about the client;
-- ``initials``: the client's initials ("ZQ"); a group course shows its
-  label (never client names);
+- ``initials``: the client's initials ("ZQ"); a group course shows
+  "Group session" (never client names, never its label);
 - ``full``: the client's name (groups: the label, with the clients' names in
   the description), offered only behind a warning when the link is made.
+
+A course label is free text written by staff ("IPT group Tuesdays",
+"Bereavement circle"): it can say what the clients are treated for, and the
+modality words that would catch it are only known while the modality's
+plugin is enabled. So a label reaches a feed only at ``full``, the level
+that already names the clients.
 
 Never a diagnosis, intake data, measures or the modality's name (a
 modality can reveal a condition). Plugins may change SUMMARY and DESCRIPTION
@@ -92,7 +98,7 @@ def _core_texts(privacy: str, owner_kind: str, names: tuple[str, ...], group: bo
                 label: str | None, clinician_name: str, cancelled: bool,
                 modality_words: frozenset[str]) -> tuple[str, str]:
     description = ""
-    if label and names_a_modality(label, modality_words):
+    if privacy != "full" or (label and names_a_modality(label, modality_words)):
         label = None
     if privacy == "busy":
         summary = "Busy"

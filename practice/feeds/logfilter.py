@@ -12,17 +12,37 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-# Everything after /feeds/ up to a slash, space, quote, ? or #: the token,
-# whether or not the path ends in .ics.
-FEED_PATH = re.compile(r"(/feeds/)[^/\s?#\"']+?(\.ics)?(?=$|[/\s?#\"'])")
-REDACTED = r"\1[redacted]\2"
+# A log line is cut into words (runs without spaces or quotes); a word whose
+# path reaches a ``feeds/`` segment, in any case and however it is written
+# (``/feeds//TOKEN.ics``, ``//feeds/x/TOKEN``, ``/%66eeds/TOKEN.ics``: the
+# server decodes and routes all of these), keeps what comes before that
+# segment, the ``.ics`` ending and the query string, and loses the rest.
+_WORD = re.compile(r"[^\s\"']+")
+_FEEDS = re.compile(r"/+feeds/", re.IGNORECASE)
+MARK = "[redacted]"
+
+
+def _redact_word(match: re.Match) -> str:
+    word = match.group(0)
+    path, sep, query = word.partition("?")
+    plain = unquote(path) if "%" in path else path
+    hit = _FEEDS.search(plain)
+    if hit is None:
+        return word
+    rest = plain[hit.end():].split("#", 1)[0]
+    suffix = ".ics" if rest.lower().endswith(".ics") else ""
+    return plain[:hit.end()] + MARK + suffix + sep + query
 
 
 def redact(text: str) -> str:
-    return FEED_PATH.sub(REDACTED, text)
+    """``text`` with every feed token replaced by ``[redacted]``."""
+    if "feeds" not in text.lower() and "%" not in text:
+        return text  # the usual line: nothing to look at
+    return _WORD.sub(_redact_word, text)
 
 
 class RedactFeedTokens(logging.Filter):
@@ -33,8 +53,9 @@ class RedactFeedTokens(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record is logging's problem
             return True
-        if "/feeds/" in message:
-            record.msg = redact(message)
+        redacted = redact(message)
+        if redacted != message:
+            record.msg = redacted
             record.args = None
         return True
 

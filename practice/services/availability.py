@@ -29,12 +29,18 @@ from .modalities import enabled_modalities
 SLACK_WEEKS = 12
 
 
-def find_slots(args: dict) -> list[dict]:
-    """The ranked slots for the API's validated query (``AvailabilityArgs``)."""
+def find_slots(args: dict, user=None) -> list[dict]:
+    """The ranked slots for the API's validated query (``AvailabilityArgs``).
+
+    A clinician (``user``) searches only their own time: another
+    clinician's id answers 404, as if it did not exist, and a modality
+    search covers only themselves (SPEC section 6).
+    """
     zone = practice_zone()
+    own = (user.clinician_id or 0) if user is not None and user.role == "clinician" else None
     if args.get("clinician_id") is not None:
         c = db.session.get(Clinician, args["clinician_id"])
-        if c is None:
+        if c is None or (own is not None and c.id != own):
             raise NotFound(f"Clinician {args['clinician_id']} does not exist.")
         clinicians = [c] if c.active else []
     else:
@@ -45,6 +51,8 @@ def find_slots(args: dict) -> list[dict]:
         q = select(Clinician).where(Clinician.active).order_by(Clinician.id)
         if key != "general":
             q = q.join(ClinicianModality).where(ClinicianModality.modality == key)
+        if own is not None:
+            q = q.where(Clinician.id == own)
         clinicians = db.session.scalars(q).unique().all()
     params = SearchParams(
         weeks=args["weeks"], duration=args["duration_minutes"], from_date=args["date_from"],

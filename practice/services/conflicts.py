@@ -285,3 +285,38 @@ def add_suggestions(report: ConflictReport, *, clinician_id: int, client_ids: li
                           "ends_at": (start + (p.ends_at - p.starts_at)).astimezone(zone).isoformat(),
                           "start_time": from_minutes(m).strftime("%H:%M"), "room_id": p.room_id})
         conflict["suggestions"] = {"free_rooms": free_rooms, "nearest_times": times}
+
+
+def _busy(clash: dict) -> dict:
+    """A clash told as "busy" and a time: nothing of the other session."""
+    ref = clash.get("session") or {}
+    out = {"with": clash["with"], "busy": True, "starts_at": ref.get("starts_at"),
+           "ends_at": ref.get("ends_at")}
+    for key in ("room_id", "client_id", "clinician_id"):
+        if key in clash:
+            out[key] = clash[key]
+    return out
+
+
+def conflicts_for(user, conflicts: list[dict]) -> list[dict]:
+    """The conflicts as ``user`` may read them (SPEC section 6).
+
+    Front desk and admins see every clashing session. A clinician sees their
+    own sessions as they are; a session of another clinician's course (in a
+    room they want, or with a client they share) only as "busy" with its
+    time: no course, session or number, which would lead to that course.
+    """
+    if user is None or getattr(user, "role", None) != "clinician":
+        return conflicts
+    ids = {c["session"]["session_id"] for conflict in conflicts
+           for c in conflict.get("clashes", ()) if (c.get("session") or {}).get("session_id")}
+    own = set(db.session.scalars(select(TherapySession.id).where(
+        TherapySession.id.in_(ids), TherapySession.clinician_id == user.clinician_id))) \
+        if ids and user.clinician_id else set()
+    out = []
+    for conflict in conflicts:
+        clashes = [c if "session_id" not in (c.get("session") or {})
+                   or c["session"]["session_id"] in own else _busy(c)
+                   for c in conflict.get("clashes", ())]
+        out.append({**conflict, "clashes": clashes})
+    return out

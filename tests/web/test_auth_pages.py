@@ -104,7 +104,8 @@ def test_session_cookie_flags(client, front_desk):
 # -- with CSRF switched on, as in production --------------------------------------
 @pytest.fixture
 def csrf_app(app_config):
-    config = dict(app_config, WTF_CSRF_ENABLED=True, PRACTICE_ENV="production")
+    config = dict(app_config, WTF_CSRF_ENABLED=True, PRACTICE_ENV="production",
+                  PRACTICE_BASE_URL="https://practice.example")
     app = create_app(config)
     yield app
     with app.app_context():
