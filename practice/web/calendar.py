@@ -94,7 +94,8 @@ def read_state(args, user, today: date, sites: dict[int, str]) -> tuple[Calendar
         try:
             day = date.fromisoformat(args["date"])
         except ValueError:
-            problems.append(f"“{_short(args['date'])}” is not a date (YYYY-MM-DD). Showing today.")
+            problems.append(f"“{_short(args['date'])}” is not a date (YYYY-MM-DD). "
+                            "Showing today.")
         else:
             if not FIRST_DAY <= day <= LAST_DAY:
                 problems.append(f"The calendar covers {FIRST_DAY:%-d %B %Y} to "

@@ -112,7 +112,8 @@ def test_week_by_clinician_shows_k_of_n_then_rooms_in_one_click(page, sign_in, c
     assert f"date={courses['day'].isoformat()}" in page.url and "view=week" in page.url
     first = event(page, a["sessions"][0]["id"])
     assert "1/2" in first.inner_text()
-    assert any("Room" in h or "Riverside" in h for h in page.locator(".ec-col-head").all_inner_texts())
+    heads = page.locator(".ec-col-head").all_inner_texts()
+    assert any("Room" in h or "Riverside" in h for h in heads)
 
 
 def test_a_wide_weeks_list_opens_in_place_from_the_keyboard(page, sign_in, courses, axe_check):
