@@ -37,8 +37,12 @@ def test_no_operation_answers_5xx(app, fuzz_schema):
     # each operation's strategy drives a plain hypothesis test.
     headers = {"Authorization": f"Bearer {app.config['FUZZ_TOKEN']}"}
     seen = 0
-    for result in fuzz_schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in fuzz_schema.get_all_operations()]
+    # Revoking the caller's token and resetting a password (the fuzz admin's
+    # own, if the generated id is theirs) cut this token off, as they should:
+    # those operations go last, so every other one is fuzzed signed in.
+    operations.sort(key=lambda op: op.path.startswith(("/api/tokens/current", "/api/users")))
+    for operation in operations:
         seen += 1
 
         @given(case=operation.as_strategy())

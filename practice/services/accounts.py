@@ -42,7 +42,8 @@ def _check_clinician(clinician_id: int | None, role: str) -> None:
             raise AccountError(f"Clinician {clinician_id} does not exist.",
                                field="clinician_id")
     elif role == "clinician":
-        raise AccountError("A clinician account needs a clinician (clinician_id).",
+        raise AccountError("A clinician account needs the clinician it belongs to "
+                           "(clinician_id; on the command line --clinician-id).",
                            field="clinician_id")
 
 
