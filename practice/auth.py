@@ -150,6 +150,9 @@ def roles_required(*roles: str):
                 raise Forbidden()
             return view(*args, **kwargs)
 
+        # Read before the body is (see practice.api.roles_for_request), so a
+        # request without credentials gets its 401 before any 400 or 422.
+        wrapper.required_roles = tuple(roles)
         return wrapper
 
     return decorator
