@@ -92,6 +92,8 @@ def live_server(tmp_path_factory):
     from practice.demo import load_demo
     from practice.extensions import db
 
+    for stale in ARTIFACTS.glob("FAILED-*.png"):  # only this run's failures are shown
+        stale.unlink()
     url = _browser_database_url(tmp_path_factory)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests",
                       "INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-instance")),
