@@ -250,11 +250,13 @@ def _best_rooms(options, starts: int, busy: BusyIndex, duration: int) -> dict[in
             s &= todo
             if not s:
                 continue
-            rs = room_starts.get((rid, d))
-            if rs is None:
-                rs = room_starts[(rid, d)] = run_starts(
-                    FULL_DAY & ~busy.get(("r", rid), d), duration)
-            m = s & rs
+            taken = busy.get(("r", rid), d)
+            if taken:  # else the room is free at every start
+                rs = room_starts.get((rid, d))
+                if rs is None:
+                    rs = room_starts[(rid, d)] = run_starts(FULL_DAY & ~taken, duration)
+                s &= rs
+            m = s
             while m:
                 low = m & -m
                 t = low.bit_length() - 1
