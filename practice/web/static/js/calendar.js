@@ -461,9 +461,9 @@
   firstLoad.then(showEvents);
 
   // A wide week (forty clinicians: a thousand sessions) is drawn in two
-  // steps: first the day the grid opens on (today, or the first day), then,
-  // a frame later, the whole week, so what is on screen shows without
-  // waiting for every column off screen.
+  // steps: first the columns the grid opens on (today's, or the first
+  // day's, as many as fit), then, a frame later, the whole week, so what is
+  // on screen shows without waiting for every column off screen.
   function showEvents(events) {
     if (statusEl.textContent === "Loading the sessions…") say("");
     const all = () => {
@@ -474,8 +474,13 @@
       all();
       return;
     }
+    // The grid opens on today's columns (or the first day's), leftmost first.
     const day = cfg.today >= cfg.from && cfg.today <= cfg.to ? cfg.today : cfg.from;
-    ec.setOption("events", events.filter((e) => e.start.slice(0, 10) === day));
+    const head = el.querySelector(".ec-col-head");
+    const fit = Math.ceil(el.clientWidth / Math.max(40, head ? head.offsetWidth : 80)) + 1;
+    const seen = new Set(cfg.resources.slice(0, fit).map((r) => r.id));
+    ec.setOption("events", events.filter((e) => e.start.slice(0, 10) === day &&
+      seen.has(e.resourceIds[0])));
     requestAnimationFrame(() => setTimeout(all, 0));
   }
 
