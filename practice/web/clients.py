@@ -22,6 +22,7 @@ from sqlalchemy import select
 from ..api.common import paginate
 from ..api.directory import _client_search as client_search  # the API's ?q= filter, reused
 from ..api.schemas import ClientSchema
+from ..audit import record_read
 from ..extensions import db
 from ..models import Client
 from ..services import directory as svc
@@ -60,6 +61,9 @@ def clients():
         query = query.where(client_search(q))
     offset = _offset()
     result = paginate(query, {"limit": PAGE_SIZE, "offset": offset}, db.session)
+    # As the API: who read which client records (ids only, never the search text).
+    record_read("list", "client", None, client_ids=[c.id for c in result["items"]],
+                searched=bool(q))
     return render_template("clients/index.html", clients=result["items"], total=result["total"],
                            q=q, offset=offset, limit=PAGE_SIZE)
 
@@ -73,6 +77,7 @@ def _client(client_id: int) -> Client:
 def client(client_id: int):
     """A client's contact details and courses."""
     c = _client(client_id)
+    record_read("view", "client", c.id)
     courses = db.session.scalars(course_list_query(g.api_user, {"client_id": c.id})).all()
     rows = cp.list_rows(list(courses), g.api_user)
     rows.sort(key=lambda r: (r["status"] != "active", -r["id"]))
@@ -110,6 +115,7 @@ def edit_client(client_id: int):
     """Change a client's name, date of birth or contact details."""
     c = _client(client_id)
     if request.method == "GET":
+        record_read("view", "client", c.id)
         values = {"name": c.name, "email": c.email or "", "phone": c.phone or "",
                   "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else ""}
         return _client_form(c, values, {})

@@ -25,6 +25,7 @@ from ..api.course_schemas import (AttendanceSchema, CancelSchema, CloseSchema, C
                                   ExtendSchema, RescheduleSchema)
 from ..api.courses import visible_course
 from ..api.directory import visible_client
+from ..audit import record_read
 from ..errors import Conflict, NotFound, RuleViolation
 from ..extensions import db
 from ..models import Course
@@ -116,6 +117,9 @@ def render_course(course: Course, *, selected: int | None = None, action: str | 
     """The course page; ``action`` (with ``values``, ``errors``, ``refusal``)
     is the form that was refused, shown open with what was typed."""
     ctx = cp.course_context(course, g.api_user, selected)
+    if ctx["course"]["flags"]:  # as GET /api/courses/<id>: a read of flags is audited
+        record_read("view", "course_flags", course.id,
+                    flag_ids=[f["id"] for f in ctx["course"]["flags"]])
     focus_id = None
     if action:
         ctx["defaults"][action] = dict(values or {})

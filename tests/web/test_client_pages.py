@@ -186,3 +186,22 @@ def test_names_are_html_escaped(desk_page, world, make_client):
                  desk_page.get(f"/clients/{evil}/edit").text):
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_reading_client_records_is_audited_as_in_the_api(desk_page, world, api_as):
+    admin = api_as("admin")
+
+    def reads(**filters):
+        return [(r["action"], r["object_id"], r["details"])
+                for r in admin.get("/api/audit", query_string={
+                    "object_type": "client", "limit": 500, **filters}).json["items"]
+                if r["action"] in ("list", "view")]
+
+    before = len(reads())
+    desk_page.post("/clients", data={"q": "Lovell"})
+    desk_page.get("/clients")
+    desk_page.get(f"/clients/{world['bo']}")
+    rows = reads()[before:]
+    assert ("list", None, {"client_ids": [world["bo"]], "searched": True}) in rows
+    assert ("view", world["bo"], {}) in rows
+    assert all("Lovell" not in str(r) for r in rows)  # never the search text

@@ -424,3 +424,28 @@ def test_check_first_on_a_busy_time_shows_the_clash(desk_page, world):
     assert f"the room: course {world['busy']}, session 1" in box
     assert not has_id(r.text, "preview-ok")
     assert course(world) == before
+
+
+def test_flags_shown_are_those_this_user_may_see_and_the_read_is_audited(app, client, world,
+                                                                         api_as):
+    from practice.models import CourseFlag
+
+    with app.app_context():
+        db.session.add_all([
+            CourseFlag(course_id=world["course"], code="demo.check_in", plugin="demo",
+                       severity="warning", audience="all", message="Check in with the GP"),
+            CourseFlag(course_id=world["course"], code="demo.private", plugin="demo",
+                       severity="high", audience="clinician", message="For the clinician only"),
+        ])
+        db.session.commit()
+    sign_in(client, "desk@test.example")
+    flags = text(element(client.get(f"/courses/{world['course']}").text, "main"))
+    assert "Check in with the GP" in flags and "demo.check_in" in flags
+    assert "For the clinician only" not in flags
+    rows = api_as("admin").get("/api/audit", query_string={
+        "object_type": "course_flags", "object_id": world["course"]}).json["items"]
+    assert [r["action"] for r in rows] == ["view"] and len(rows[0]["details"]["flag_ids"]) == 1
+    client.post("/sign-out")
+    sign_in(client, "okafor@test.example")
+    flags = text(element(client.get(f"/courses/{world['course']}").text, "main"))
+    assert "Check in with the GP" in flags and "For the clinician only" in flags
