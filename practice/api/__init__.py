@@ -10,11 +10,11 @@ import logging
 
 from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..auth import user_from_bearer, user_from_session
-from ..errors import (AppError, Conflict, Malformed, UnsupportedMediaType, ValidationFailed,
-                      violation)
+from ..errors import (AppError, Conflict, Forbidden, Malformed, Unauthorized,
+                      UnsupportedMediaType, ValidationFailed, violation)
 from ..extensions import api, csrf, db
 from .common import ErrorSchema
 from .fields import HHMM
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
               413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
-              429: "too_many_requests"}
+              429: "too_many_requests", 431: "header_too_large"}
 
 
 def _flatten(messages, prefix=""):
@@ -151,6 +151,60 @@ def check_request_input() -> None:
             field=field)])
 
 
+def roles_for_request(app: Flask) -> tuple[str, ...] | None:
+    """The roles the view about to answer requires (``roles_required``), or
+    None for a view that needs no sign-in (``POST /api/tokens``, the
+    OpenAPI document) or when no view matches (404, 405 say so)."""
+    endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+    view = app.view_functions.get(endpoint) if endpoint else None
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:  # a MethodView: the method's own decorator
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or (
+            getattr(view_class, "get", None) if method == "head" else None)
+    return getattr(view, "required_roles", None)
+
+
+class HeaderTooLarge(AppError):
+    """431: a request header (or their number) over the API's limits."""
+
+    status = 431
+    code = "header_too_large"
+
+
+# Request headers the API reads, at most: one field (name and value) of
+# 8 KiB, 100 fields. gunicorn.conf.py lets larger ones through to here (up
+# to its own, higher, limits), so they get this JSON 431 rather than the
+# server's HTML page.
+MAX_HEADER_FIELD = 8190
+MAX_HEADER_FIELDS = 100
+
+
+def check_request_headers() -> None:
+    fields = request.headers
+    if len(fields) > MAX_HEADER_FIELDS or any(
+            len(name) + len(value) > MAX_HEADER_FIELD for name, value in fields.items()):
+        raise HeaderTooLarge(
+            f"The request's headers are too large: at most {MAX_HEADER_FIELDS} fields "
+            f"of {MAX_HEADER_FIELD} bytes each.")
+
+
+def refuse_cut_body() -> None:
+    """413 for a streamed (chunked) body over MAX_CONTENT_LENGTH.
+
+    werkzeug stops reading such a body at the limit without a word, so it
+    would read as truncated JSON (400); one more byte waiting on the input
+    means it was longer than allowed, as a Content-Length over it says.
+    """
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None:
+        return
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
 def _handle_integrity(err: IntegrityError):
     db.session.rollback()
     log.warning("integrity error: %s", type(err.orig).__name__)
@@ -206,9 +260,21 @@ def init_api(app: Flask) -> None:
 
     @app.before_request
     def _bearer():
+        # In this order: the request's own shape (431), who asks (401, 403
+        # when the view names its roles), and only then the body (413, 415,
+        # 400, 422), so nothing about a body is told to someone not allowed
+        # to send it. POST /api/tokens names no roles: its body is checked.
         if request.path.startswith("/api/"):
-            check_request_input()
+            check_request_headers()
             g.api_user = user_from_bearer() or user_from_session()
+            roles = roles_for_request(app)
+            if roles is not None:
+                if g.api_user is None:
+                    raise Unauthorized()
+                if g.api_user.role not in roles:
+                    raise Forbidden()
+            refuse_cut_body()
+            check_request_input()
 
     @app.after_request
     def _no_store(resp):
