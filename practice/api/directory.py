@@ -1,9 +1,6 @@
 """Clinicians, sites, rooms, clients, closures and absences (thin views)."""
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -170,23 +167,6 @@ class RoomItem(MethodView):
 
 
 # -- clients ------------------------------------------------------------------
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _client_search(text: str):
-    """The filter for ``?q=``: a real YYYY-MM-DD date matches the date of
-    birth exactly; anything else is a case-insensitive part of the name
-    (``icontains``: ILIKE on PostgreSQL, lower() LIKE lower() on SQLite,
-    with ``%`` and ``_`` in the text taken literally)."""
-    text = text.strip()
-    if _ISO_DATE.match(text):
-        try:
-            return Client.date_of_birth == date.fromisoformat(text)
-        except ValueError:
-            pass  # 2020-02-30 is no date: search names for it (finds nothing)
-    return Client.name.icontains(text, autoescape=True)
-
-
 @blp.route("/clients")
 class Clients(MethodView):
     @roles_required(*ANY_ROLE)
@@ -200,7 +180,7 @@ class Clients(MethodView):
         if user.role == "clinician":
             q = q.where(Client.id.in_(_clinician_client_ids(user.clinician_id or 0)))
         if args.get("q"):
-            q = q.where(_client_search(args["q"]))
+            q = q.where(svc.client_search(args["q"]))
         page = paginate(q, args, db.session)
         # who read which client records (ids only; never the search text)
         record_read("list", "client", None, client_ids=[c.id for c in page["items"]],

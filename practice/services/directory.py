@@ -2,7 +2,8 @@
 closures and absences. Each writes its audit row in the same transaction."""
 from __future__ import annotations
 
-from datetime import time
+import re
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import select
@@ -208,3 +209,20 @@ def delete_absence(a: Absence) -> None:
     record("delete", "absence", a.id, clinician_id=a.clinician_id)
     db.session.delete(a)
     db.session.commit()
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def client_search(text: str):
+    """The filter for ``?q=``: a real YYYY-MM-DD date matches the date of
+    birth exactly; anything else is a case-insensitive part of the name
+    (``icontains``: ILIKE on PostgreSQL, lower() LIKE lower() on SQLite,
+    with ``%`` and ``_`` in the text taken literally)."""
+    text = text.strip()
+    if ISO_DATE.match(text):
+        try:
+            return Client.date_of_birth == date.fromisoformat(text)
+        except ValueError:
+            pass  # 2020-02-30 is no date: search names for it (finds nothing)
+    return Client.name.icontains(text, autoescape=True)

@@ -32,14 +32,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..api.course_schemas import AvailabilityArgs, BookingSchema
-from ..api.directory import _client_search as client_search  # the API's ?q= filter, reused
 from ..api.schemas import ClientSchema
 from ..errors import AppError
 from ..extensions import db
 from ..models import MAX_ID, Client, Clinician, ClinicianModality, Room
 from ..services.booking import book_course
 from ..services.calendar import practice_zone
-from ..services.directory import create_client
+from ..services.directory import client_search, create_client
 from ..services.modalities import core_bounds_violations, enabled_modalities
 from ..services.slot_grid import slot_grid
 from .common import STAFF, error_view, load_form, page

@@ -20,12 +20,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from sqlalchemy import select
 
 from ..api.common import paginate
-from ..api.directory import _client_search as client_search  # the API's ?q= filter, reused
 from ..api.schemas import ClientSchema
 from ..audit import record_read
 from ..extensions import db
 from ..models import Client
 from ..services import directory as svc
+from ..services.directory import client_search
 from ..services.course_view import course_list_query
 from . import course_page as cp
 from .common import STAFF, page
