@@ -1,6 +1,7 @@
 """The sessions in a date range, for calendars (thin view)."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -21,4 +22,7 @@ class Sessions(MethodView):
         """Sessions on the local days ``from`` to ``to`` (both included, at most
         42 days), cancelled ones too; filter by clinician, room or site. A
         clinician gets only their own."""
-        return calendar_sessions(current_api_user(), args)
+        # The service builds JSON-ready items: sent as they are (a Response
+        # passes flask-smorest's serialiser untouched), since dumping a
+        # thousand of them through the schema cost more than the queries.
+        return jsonify(calendar_sessions(current_api_user(), args))
