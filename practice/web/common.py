@@ -116,7 +116,11 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, str]:
 
 def error_view(err: AppError) -> dict[str, Any]:
     """An AppError as the template's ``refusal``: message, violations, conflicts."""
+    from ..services.conflicts import conflicts_for
+
     d = err.to_dict()
+    if d.get("conflicts"):  # a clinician reads another's clash only as "busy"
+        d["conflicts"] = conflicts_for(current_user, d["conflicts"])
     return {"status": err.status, "code": d.get("error"), "message": d.get("message"),
             "violations": d.get("violations") or [], "conflicts": d.get("conflicts") or [],
             "warnings": d.get("warnings") or []}

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import Course
 from ..services import course_changes as changes
 from ..services.calendar import practice_zone
+from ..services.conflicts import conflicts_for
 from ..services.course_view import course_list_query
 from ..services.modalities import enabled_modalities
 from . import course_page as cp
@@ -221,6 +222,7 @@ def _check_first(course_id: int, number: int, typed: dict, values: dict):
     course = db.session.get(Course, course_id)
     try:
         preview = changes.preview_reschedule(course, number, values)
+        preview["conflicts"] = conflicts_for(g.api_user, preview["conflicts"])
     except REFUSALS as err:
         db.session.rollback()
         return render_course(db.session.get(Course, course_id), selected=number,

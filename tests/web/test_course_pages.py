@@ -449,3 +449,20 @@ def test_flags_shown_are_those_this_user_may_see_and_the_read_is_audited(app, cl
     sign_in(client, "okafor@test.example")
     flags = text(element(client.get(f"/courses/{world['course']}").text, "main"))
     assert "Check in with the GP" in flags and "For the clinician only" in flags
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_clinician_sees_another_clinicians_clash_only_as_busy(client, world, dry_run):
+    """SPEC section 6: never another clinician's course or session, checked or refused."""
+    sign_in(client, "okafor@test.example")
+    before = course(world)
+    data = {"date": "2030-03-12", "start_time": "14:00"}
+    if dry_run:
+        data["dry_run"] = "true"
+    r = client.post(f"/courses/{world['course']}/sessions/2/reschedule", data=data)
+    assert r.status_code == (200 if dry_run else 409)
+    box = text(element(r.text, "refusal-reschedule"))
+    assert "the room is busy (14:00–14:50)" in box
+    assert f"course {world['busy']}" not in box
+    assert f'/courses/{world["busy"]}"' not in r.text
+    assert course(world) == before
