@@ -2,6 +2,8 @@
 rule of SPEC 8, one violation per failing field, clinical access, audit."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from test_ipt_support import practice  # noqa: F401  (fixture)
 
@@ -17,7 +19,7 @@ FULL = {
         {"person": "Mother", "relationship": "parent", "closeness": 2},
     ],
     "formulation": "Depression in the context of a marital impasse after a loss.",
-    "formulation_accepted_on": "2030-03-18",
+    "formulation_accepted_on": "2024-03-18",
     "prior_episodes": 2,
 }
 
@@ -76,8 +78,15 @@ def test_full_intake_round_trips(practice, course_id):
     ({"formulation": 42}, "formulation", "ipt.intake.formulation"),
     ({"formulation_accepted_on": "2030-02-30", "formulation": "x"},
      "formulation_accepted_on", "ipt.intake.date"),
-    ({"formulation_accepted_on": "2030-02-03"}, "formulation_accepted_on",
+    ({"formulation_accepted_on": "2024-02-03"}, "formulation_accepted_on",
      "ipt.intake.accepted_without_formulation"),
+    # A clinical date is never in the future, nor before 1900 (SPEC section 4).
+    ({"formulation_accepted_on": "9999-12-31", "formulation": "x"},
+     "formulation_accepted_on", "ipt.intake.date"),
+    ({"formulation_accepted_on": (date.today() + timedelta(days=2)).isoformat(),
+      "formulation": "x"}, "formulation_accepted_on", "ipt.intake.date"),
+    ({"formulation_accepted_on": "1899-12-31", "formulation": "x"},
+     "formulation_accepted_on", "ipt.intake.date"),
     ({"prior_episodes": -1}, "prior_episodes", "ipt.intake.prior_episodes"),
     ({"prior_episodes": 1.5}, "prior_episodes", "ipt.intake.prior_episodes"),
     ({"diagnosis": "F32"}, "diagnosis", "ipt.intake.unknown_field"),

@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from practice.api.fields import FIRST_BIRTH_DAY as CLINICAL_FIRST_DAY
 from practice.contributions import IntakeField, Verdict, violation
+from practice.services.flags import practice_today
 
 from .rules import PLUGIN
 
@@ -163,7 +165,11 @@ def validate(data: Any) -> tuple[dict, list[Verdict]]:
             out.append(_v("formulation_accepted_on", "date",
                           "formulation_accepted_on must be a date, YYYY-MM-DD."))
         else:
-            if "formulation" not in clean:
+            if not CLINICAL_FIRST_DAY <= day <= practice_today():
+                # A clinical date: never in the future (SPEC section 4).
+                out.append(_v("formulation_accepted_on", "date",
+                              "formulation_accepted_on must be between 1900-01-01 and today."))
+            elif "formulation" not in clean:
                 out.append(_v("formulation_accepted_on", "accepted_without_formulation",
                               "A formulation must be written before it is accepted."))
             else:
