@@ -1,17 +1,33 @@
 """The API fuzzed from its own OpenAPI document (schemathesis): whatever the
-generated request, no answer is a 5xx, and every error is our JSON shape.
+generated request, no answer is a 5xx, the status is one the document lists,
+the content type and the body are the documented ones.
 
-Runs in process (WSGI) against a populated practice with an admin token, a
-bounded number of examples per operation so the suite stays quick.
+Runs in process (WSGI) against a populated practice with an admin token.
+Dates and times get boundary values (tests/fuzz_strategies.py): ``format:
+date`` and ``date-time`` through schemathesis' format registry, HH:MM fields
+and ids swapped into the generated cases, so requests reach past validation.
+
+Everyday runs take a few examples per operation; ``FUZZ_EXAMPLES=150`` (the
+.ci/run line) makes the bigger run. The either/or rules the document cannot
+express are driven by hypothesis directly (test_either_or_*).
 """
 from __future__ import annotations
+
+import os
+from collections import Counter
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.specs.openapi import formats as schemathesis_formats
+
+import fuzz_strategies as fz
 
 pytestmark = pytest.mark.slow
-STATUSES: list[int] = []
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+FUZZ_SETTINGS = dict(deadline=None, derandomize=not os.environ.get("FUZZ_EXAMPLES"),
+                     database=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture
@@ -20,46 +36,76 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def fuzz_schema(app, admin_api, make_clinician, make_room, make_client):
+def boundary_formats():
+    """Boundary dates for ``format: date`` / ``date-time``, for this test only."""
+    saved = {name: schemathesis_formats.STRING_FORMATS.get(name) for name in ("date", "date-time")}
+    schemathesis.openapi.format("date", fz.date_format())
+    schemathesis.openapi.format("date-time", fz.date_time_format())
+    yield
+    for name, strategy in saved.items():
+        if strategy is None:
+            schemathesis_formats.unregister_string_format(name)
+        else:
+            schemathesis.openapi.format(name, strategy)
+
+
+@pytest.fixture
+def practice(app, admin_api, make_clinician, make_room, make_client):
     clinician = make_clinician(modalities=["general", "ipt"])
+    other = make_clinician(modalities=["general"])
     room = make_room(capacity=4)
-    client = make_client()
+    clients = [make_client() for _ in range(3)]
     r = admin_api.post("/api/courses", json={
-        "clinician_id": clinician, "room_id": room, "client_ids": [client], "modality": "ipt",
-        "first_date": "2020-03-02", "start_time": "10:00", "session_count": 12})
+        "clinician_id": clinician, "room_id": room, "client_ids": [clients[0]], "modality": "ipt",
+        "first_date": "2030-03-04", "start_time": "10:00", "session_count": 12})
     assert r.status_code == 201, r.json
-    app.config["FUZZ_TOKEN"] = admin_api.token
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    return {"token": admin_api.token, "course_id": [r.json["id"]], "clinician_id": [clinician, other],
+            "room_id": [room], "client_id": clients, "client_ids": [clients[:1], clients[1:]],
+            "number": [1, 2, 12, 13]}
 
 
-def test_no_operation_answers_5xx(app, fuzz_schema):
-    # schemathesis' own pytest integration does not run under this pytest, so
-    # each operation's strategy drives a plain hypothesis test.
-    headers = {"Authorization": f"Bearer {app.config['FUZZ_TOKEN']}"}
-    seen = 0
+def _swap_ids(data, ids, container):
+    for key in list(container or {}):
+        if key in ids and data.draw(st.booleans(), label=f"known {key}"):
+            container[key] = data.draw(st.sampled_from(ids[key]), label=key)
+
+
+def test_every_operation_fuzzed_with_boundaries(app, practice, boundary_formats):
+    fuzz_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    headers = {"Authorization": f"Bearer {practice['token']}"}
+    checks = fz.fuzz_checks()
+    per_operation: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
     operations = [result.ok() for result in fuzz_schema.get_all_operations()]
     # Revoking the caller's token and resetting a password (the fuzz admin's
     # own, if the generated id is theirs) cut this token off, as they should:
     # those operations go last, so every other one is fuzzed signed in.
     operations.sort(key=lambda op: op.path.startswith(("/api/tokens/current", "/api/users")))
     for operation in operations:
-        seen += 1
+        raw = operation.definition.raw
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def check(case):
+        @given(case=operation.as_strategy(), data=st.data())
+        @settings(max_examples=EXAMPLES, **FUZZ_SETTINGS)
+        def check(case, data):
+            _swap_ids(data, practice, case.path_parameters)
+            _swap_ids(data, practice, case.query)
+            if isinstance(case.body, dict):
+                _swap_ids(data, practice, case.body)
+                fz.swap_boundaries(data, case.body)
+            fz.swap_boundaries(data, case.query)
             response = case.call(headers=headers)
-            STATUSES.append(response.status_code)
-            assert response.status_code < 500, (case.method, case.path, response.text[:500])
-            if response.status_code >= 400 and response.headers.get(
-                    "Content-Type", "").startswith("application/json"):
-                body = response.json()
-                assert {"error", "message"} <= set(body), body
+            per_operation[operation.label] += 1
+            statuses[response.status_code] += 1
+            case.validate_response(response, checks=checks, headers=headers)
+            fz.assert_documented_status(raw, response.status_code)
+            if response.status_code >= 400:
+                assert {"error", "message"} <= set(response.json()), response.text[:300]
 
         check()
-    assert seen >= 25  # every documented operation was fuzzed
+    assert len(per_operation) >= 25  # every documented operation was fuzzed
     # Not all refused: the generated requests reach the views and succeed too.
-    assert sum(1 for s in STATUSES if s < 300) > 20, sorted(set(STATUSES))
-    print(f"fuzzed {seen} operations, {len(STATUSES)} requests: "
-          f"{ {s: STATUSES.count(s) for s in sorted(set(STATUSES))} }")
+    assert sum(n for s, n in statuses.items() if s < 300) > 20, statuses
+    print(f"\nfuzzed {len(per_operation)} operations, {sum(per_operation.values())} requests, "
+          f"statuses {dict(sorted(statuses.items()))}")
+    for label, n in sorted(per_operation.items()):
+        print(f"  {n:5d}  {label}")
