@@ -109,3 +109,71 @@ def test_every_operation_fuzzed_with_boundaries(app, practice, boundary_formats)
           f"statuses {dict(sorted(statuses.items()))}")
     for label, n in sorted(per_operation.items()):
         print(f"  {n:5d}  {label}")
+
+
+# The either/or rules the OpenAPI document cannot express (it lists every
+# field as optional): hypothesis draws which of the fields are present.
+
+IN_RANGE = st.dates(fz.SCHEDULING_MIN, fz.SCHEDULING_MAX).map(fz.iso)
+WORKING_TIME = st.sampled_from(["09:00", "10:30", "12:00", "16:00"])
+
+
+@pytest.fixture
+def either_or(app, practice):
+    from conftest import Api
+    return Api(app.test_client(), practice["token"]), practice
+
+
+def test_either_or_reschedule_starts_at_or_date_and_start_time(either_or):
+    api, practice = either_or
+    url = f"/api/courses/{practice['course_id'][0]}/sessions/2/reschedule"
+
+    @given(present=st.sets(st.sampled_from(["starts_at", "date", "start_time"])),
+           day=IN_RANGE, at=WORKING_TIME, offset=st.sampled_from(["Z", "+01:00", "-05:00"]),
+           dry_run=st.booleans())
+    @settings(max_examples=max(EXAMPLES * 2, 24), **FUZZ_SETTINGS)
+    def check(present, day, at, offset, dry_run):
+        values = {"starts_at": f"{day}T{at}:00{offset}", "date": day, "start_time": at}
+        body = {k: values[k] for k in present}
+        # A real move only when the form is wrong: a refused request changes nothing.
+        body["dry_run"] = dry_run or present in ({"starts_at"}, {"date", "start_time"})
+        before = api.get(f"/api/courses/{practice['course_id'][0]}").json
+        r = api.post(url, json=body)
+        assert r.status_code < 500, (body, r.text[:300])
+        valid = present in ({"starts_at"}, {"date", "start_time"})
+        if valid:
+            assert r.status_code != 422 or "starts_at" not in r.json.get("violations", [{}])[0].get(
+                "field", "") and "either" not in r.json["message"].lower(), (body, r.json)
+        else:
+            assert r.status_code == 422, (body, r.status_code, r.json)
+            assert api.get(f"/api/courses/{practice['course_id'][0]}").json == before
+
+    check()
+
+
+def test_either_or_availability_clinician_id_or_modality(either_or):
+    api, practice = either_or
+
+    @given(present=st.sets(st.sampled_from(["clinician_id", "modality"])), day=IN_RANGE,
+           clinician=st.sampled_from(practice["clinician_id"]),
+           modality=st.sampled_from(["general", "ipt", "nonesuch"]),
+           earliest=st.one_of(st.none(), fz.clock_times()), latest=st.one_of(st.none(), fz.clock_times()))
+    @settings(max_examples=max(EXAMPLES * 2, 24), **FUZZ_SETTINGS)
+    def check(present, day, clinician, modality, earliest, latest):
+        query = {"from": day, "weeks": 2, "duration_minutes": 50}
+        query.update({k: v for k, v in {"clinician_id": clinician, "modality": modality}.items()
+                      if k in present})
+        query.update({k: v for k, v in {"earliest": earliest, "latest": latest}.items()
+                      if v is not None})
+        r = api.get("/api/availability", query_string=query)
+        assert r.status_code < 500, (query, r.text[:300])
+        assert r.headers["Content-Type"].startswith("application/json")
+        if len(present) != 1:
+            assert r.status_code == 422, (query, r.status_code)
+        elif r.status_code == 422:
+            # Refused only for a bad time, never for the who.
+            assert "either" not in r.json["message"].lower(), (query, r.json)
+        else:
+            assert r.status_code == 200, (query, r.status_code, r.json)
+
+    check()

@@ -212,7 +212,8 @@ class RescheduleSchema(Schema):
     def _when(self, data, **kwargs):
         has_instant = "starts_at" in data
         has_local = "date" in data and "start_time" in data
-        if has_instant == has_local:
+        # A starts_at with a stray date or start_time is refused, not half-read.
+        if has_instant == has_local or (has_instant and ("date" in data or "start_time" in data)):
             raise ValidationError("Give either starts_at, or date and start_time.",
                                   field_name="starts_at")
 
