@@ -28,6 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from ..models.people import initials_of as initials  # noqa: F401  (the one rule)
 from .ical import CRLF, content_line, escape_text, local_value, utc_value, zone
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,6 @@ class EventData:
 
 
 @lru_cache(maxsize=8192)
-def initials(name: str) -> str:
-    """First letters of the first and the last name: "Zebediah Quux-Testperson"
-    gives "ZQ" (a double-barrelled surname is one name)."""
-    words = [w for w in name.split() if any(ch.isalpha() for ch in w)]
-    if not words:
-        return "?"
-    picked = words[:1] + words[-1:] if len(words) > 1 else words
-    return "".join(next(ch for ch in w if ch.isalpha()).upper() for w in picked)
-
-
 @lru_cache(maxsize=256)
 def _pattern(words: frozenset[str]) -> re.Pattern | None:
     words = frozenset(w for w in words if w and w.strip())

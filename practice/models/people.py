@@ -64,5 +64,15 @@ class Client(db.Model):
 
     @property
     def initials(self) -> str:
-        parts = [p for p in self.name.replace("-", " ").split() if p[:1].isalpha()]
-        return "".join(p[0].upper() for p in parts) or "?"
+        return initials_of(self.name)
+
+
+def initials_of(name: str) -> str:
+    """First letters of the first and the last name: "Zebediah Quux-Testperson"
+    gives "ZQ" (a double-barrelled surname is one name). The one rule for
+    feeds, calendars and pages."""
+    words = [w for w in name.split() if any(ch.isalpha() for ch in w)]
+    if not words:
+        return "?"
+    picked = words[:1] + words[-1:] if len(words) > 1 else words
+    return "".join(next(ch for ch in w if ch.isalpha()).upper() for w in picked)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.types import NullType
 
 from ..extensions import db
-from ..feeds.events import initials
+from ..models.people import initials_of as initials
 from ..models import Client, Course, Room, SessionParticipant, TherapySession, User
 from ..models.courses import CANCELLED
 from ..plugin_manager import hooks
