@@ -28,7 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ..models.people import initials_of as initials  # noqa: F401  (the one rule)
+from ..models.people import initials_of as initials  # the one rule, shared with pages
 from .ical import CRLF, content_line, escape_text, local_value, utc_value, zone
 
 log = logging.getLogger(__name__)
