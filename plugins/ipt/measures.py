@@ -118,6 +118,20 @@ def _scores(items: list[int]) -> tuple[list[int], int, int]:
     return items, sum(items), items[8]
 
 
+def member_of(course: Course, client_id: int | None, rule: str, what: str) -> int:
+    """The member a per-client record is for: the one client of an
+    individual course, or ``client_id``, which a group course needs and which
+    must be in the course (422 under ``rule`` otherwise)."""
+    if client_id is None:
+        if len(course.client_ids) != 1:
+            raise _refused(rule, f"A group course needs the client_id of the member {what}.",
+                           "client_id")
+        return course.client_ids[0]
+    if client_id not in course.client_ids:
+        raise _refused(rule, f"Client {client_id} is not in course {course.id}.", "client_id")
+    return client_id
+
+
 def record_measure(course: Course, data: dict, user_id: int | None) -> dict:
     """Enter a PHQ-9 for one client at one session that has started and was
     not cancelled."""
@@ -135,15 +149,8 @@ def record_measure(course: Course, data: dict, user_id: int | None) -> dict:
     if session.starts_at > utcnow():
         raise _refused("ipt.measure_session_not_started", f"Session {number} has not started "
                        "yet: a PHQ-9 is entered at or after its session.", "session_number")
-    client_id = data.get("client_id")
-    if client_id is None:
-        if len(course.client_ids) != 1:
-            raise _refused("ipt.measure_client", "A group course needs the client_id of the "
-                           "member this PHQ-9 belongs to.", "client_id")
-        client_id = course.client_ids[0]
-    elif client_id not in course.client_ids:
-        raise _refused("ipt.measure_client", f"Client {client_id} is not in course "
-                       f"{course.id}.", "client_id")
+    client_id = member_of(course, data.get("client_id"), "ipt.measure_client",
+                          "this PHQ-9 belongs to")
     clash = db.session.scalar(select(IptMeasure.id).where(
         IptMeasure.course_id == course.id, IptMeasure.client_id == client_id,
         IptMeasure.session_number == number, IptMeasure.instrument == "phq9",
@@ -228,15 +235,8 @@ def record_maintenance_decision(course: Course, data: dict, user_id: int | None)
     if course.modality not in ACUTE:
         raise _refused("ipt.maintenance_course", f"Course {course.id} is not an acute IPT "
                        "course.", "course_id")
-    client_id = data.get("client_id")
-    if client_id is None:
-        if len(course.client_ids) != 1:
-            raise _refused("ipt.maintenance_client", "A group course needs the client_id of "
-                           "the member this decision is for.", "client_id")
-        client_id = course.client_ids[0]
-    elif client_id not in course.client_ids:
-        raise _refused("ipt.maintenance_client", f"Client {client_id} is not in course "
-                       f"{course.id}.", "client_id")
+    client_id = member_of(course, data.get("client_id"), "ipt.maintenance_client",
+                          "this decision is for")
     md = dict(course.modality_data or {})
     decisions = dict(md.get("maintenance") or {})
     entry = {"decision": data["decision"], "note": (data.get("note") or "").strip(),
