@@ -26,16 +26,14 @@ other sessions that "session k of N" counts; for the page, its small lists
 """
 from __future__ import annotations
 
-import re
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
 from sqlalchemy.engine import make_url
 
-from .harness import Context, Result, log, percentile, result, timed
+from .harness import Context, Result, log, percentile, result, signed_in, timed
 from .plan import ZONE
 
 TARGET_MS = {"events": 40.0, "page": 20.0, "first_event": 1000.0}
@@ -55,21 +53,6 @@ FIRST_EVENT_PROBE = """
   new MutationObserver(seen).observe(document, {childList: true, subtree: true});
 })();
 """
-
-
-def signed_in(base: str, email: str, password: str) -> requests.Session:
-    """A browser-like session: the sign-in form with its CSRF token."""
-    http = requests.Session()
-    form = http.get(f"{base}/sign-in")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
-    if token is None:
-        raise RuntimeError("the sign-in form has no CSRF token")
-    r = http.post(f"{base}/sign-in", data={"email": email, "password": password,
-                                          "csrf_token": token.group(1)},
-                  allow_redirects=False)
-    if r.status_code != 302:
-        raise RuntimeError(f"sign-in: {r.status_code} {r.text[:300]}")
-    return http
 
 
 class RawReads:

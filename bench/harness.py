@@ -7,6 +7,7 @@ figures it returns are printed in one table at the end of ``python -m bench``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -229,3 +230,18 @@ def table(results: list[Result]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = [f"  {r.name} ({r.db}): {r.note}" for r in results if r.note]
     return "\n".join(lines + (["", "notes:"] + notes if notes else []))
+
+
+def signed_in(base: str, email: str, password: str) -> requests.Session:
+    """A browser-like session: the sign-in form with its CSRF token."""
+    http = requests.Session()
+    form = http.get(f"{base}/sign-in")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
+    if token is None:
+        raise RuntimeError("the sign-in form has no CSRF token")
+    r = http.post(f"{base}/sign-in", data={"email": email, "password": password,
+                                          "csrf_token": token.group(1)},
+                  allow_redirects=False)
+    if r.status_code != 302:
+        raise RuntimeError(f"sign-in: {r.status_code} {r.text[:300]}")
+    return http

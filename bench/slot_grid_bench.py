@@ -22,14 +22,12 @@ SQLAlchemy and without the Python that folds the rows into the grid.
 """
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime
 
-import requests
 
 from .availability_bench import RawLoader
-from .harness import Context, Result, log, percentile, result, timed
+from .harness import Context, Result, log, percentile, result, signed_in, timed
 from .plan import SESSION_MINUTES
 
 WEEKS = 16
@@ -80,21 +78,6 @@ def recorded(app, ids: dict) -> dict[int, list[tuple[str, object]]]:
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
     return out
-
-
-def signed_in(base: str, email: str, password: str) -> requests.Session:
-    """A browser-like session: the sign-in form with its CSRF token."""
-    http = requests.Session()
-    form = http.get(f"{base}/sign-in")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
-    if token is None:
-        raise RuntimeError("the sign-in form has no CSRF token")
-    r = http.post(f"{base}/sign-in", data={"email": email, "password": password,
-                                          "csrf_token": token.group(1)},
-                  allow_redirects=False)
-    if r.status_code != 302:
-        raise RuntimeError(f"sign-in: {r.status_code} {r.text[:300]}")
-    return http
 
 
 def measure_service(ctx: Context, db_name: str, ids: dict, n: int) -> tuple[list, list, dict]:
